@@ -1,0 +1,16 @@
+"""One JSON encoding for the whole system: orjson with sorted keys, so event hashes are reproducible."""
+
+import orjson
+
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+
+
+def dumps(value) -> str:
+    return orjson.dumps(value, option=_OPTIONS).decode()
+
+
+def dumpb(value) -> bytes:
+    return orjson.dumps(value, option=_OPTIONS)
+
+
+loads = orjson.loads

@@ -1,0 +1,67 @@
+"""Settings read from the environment once, in create_app or the worker, never at import time."""
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_PORTS = {"accounts": 8001, "withdrawals": 8002, "cases": 8003, "notify": 8004}
+DEV_JWT_SECRET = "warden-dev-secret-not-for-production"
+EMBEDDED_NATS_URL = "nats://127.0.0.1:14222"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an operator may set for one service; defaults run the embedded system."""
+
+    service: str
+    database_url: str
+    nats_url: str = EMBEDDED_NATS_URL
+    port: int = 8000
+    mode: str = "embedded"
+    jwt_secret: str = DEV_JWT_SECRET
+    timezone: str = "Asia/Shanghai"
+    nats_namespace: str = ""
+    stream_replicas: int = 1
+    relay_batch_size: int = 500
+    relay_poll_seconds: float = 0.05
+    relay_lag_ready_limit: int = 10_000
+    consumer_max_attempts: int = 5
+    max_body_bytes: int = 1_048_576
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        return self.jwt_secret == DEV_JWT_SECRET
+
+    def subject(self, aggregate: str, event_type: str) -> str:
+        return f"{self.nats_namespace}{self.service}.{aggregate}.{event_type}"
+
+    def stream_name(self, service: str | None = None) -> str:
+        return stream_name(self.nats_namespace, service or self.service)
+
+
+def stream_name(namespace: str, service: str) -> str:
+    """JetStream stream of a service, e.g. ACCOUNTS, or T1A2B_ACCOUNTS in a namespaced test run."""
+    prefix = namespace.rstrip(".").upper().replace(".", "_")
+    return f"{prefix}_{service.upper()}" if prefix else service.upper()
+
+
+def load_settings(service: str, overrides: dict | None = None) -> Settings:
+    """Read WARDEN_* variables; `overrides` (tests, create_app(config)) win over the environment."""
+    env = os.environ
+    upper = service.upper()
+    values = {
+        "service": service,
+        "database_url": env.get(f"WARDEN_{upper}_DATABASE_URL", f"sqlite:///var/{service}.db"),
+        "nats_url": env.get("WARDEN_NATS_URL", EMBEDDED_NATS_URL),
+        "port": int(env.get(f"WARDEN_{upper}_PORT", DEFAULT_PORTS.get(service, 8000))),
+        "mode": env.get("WARDEN_MODE", "embedded"),
+        "jwt_secret": env.get("WARDEN_JWT_SECRET", DEV_JWT_SECRET),
+        "timezone": env.get("WARDEN_TIMEZONE", "Asia/Shanghai"),
+        "nats_namespace": env.get("WARDEN_NATS_NAMESPACE", ""),
+        "stream_replicas": int(env.get("WARDEN_STREAM_REPLICAS", "1")),
+    }
+    values.update(overrides or {})
+    settings = Settings(**values)
+    if settings.mode == "production" and settings.uses_dev_secret:
+        raise RuntimeError("WARDEN_MODE=production refuses the development JWT secret")
+    return settings

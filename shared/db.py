@@ -1,0 +1,76 @@
+"""Engines for SQLite (WAL, BEGIN IMMEDIATE for writes) and PostgreSQL (bounded lock waits)."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+from shared import codec
+
+PG_OPTIONS = "-c lock_timeout=5000 -c idle_in_transaction_session_timeout=60000"
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain postgresql:// URLs and pick the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    url = normalise_url(url)
+    common = {"json_serializer": codec.dumps, "json_deserializer": codec.loads}
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30}, **common, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(
+        url, connect_args={"options": PG_OPTIONS}, pool_pre_ping=True, **common, **kwargs
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Take over transaction control from pysqlite so writers start with BEGIN IMMEDIATE.
+
+    A deferred transaction that reads and then writes can fail with SQLITE_BUSY without
+    waiting; an immediate one queues on the write lock instead, which serialises appends.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = "DEFERRED" if conn.get_execution_options().get("warden_readonly") else "IMMEDIATE"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: commits on success, rolls back on any exception."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A consistent read snapshot that never takes SQLite's write lock."""
+    with engine.connect() as conn:
+        conn.execution_options(warden_readonly=True)
+        with conn.begin():
+            yield conn

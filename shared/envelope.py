@@ -1,0 +1,160 @@
+"""Events as they are decided (NewEvent), stored (StoredEvent) and sent on the wire (DOMAIN §4)."""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from shared import codec
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    role: str
+    sub: str
+
+    def as_dict(self) -> dict:
+        return {"role": self.role, "sub": self.sub}
+
+
+SYSTEM_ACTOR = Actor(role="system", sub="warden")
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """What a domain `decide` returns: a past-tense type and its payload."""
+
+    type: str
+    data: dict
+    schema_version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who asked, when, and why: stamped on every event a command or message produces."""
+
+    actor: Actor
+    occurred_at: datetime
+    correlation_id: str
+    causation_id: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def metadata(self, aggregate: str) -> dict:
+        meta = {
+            "aggregate": aggregate,
+            "actor": self.actor.as_dict(),
+            "occurred_at": iso(self.occurred_at),
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+        }
+        meta.update(self.extra)
+        return meta
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    position: int
+    stream_id: str
+    version: int
+    type: str
+    schema_version: int
+    data: dict
+    metadata: dict
+    event_id: str
+    recorded_at: datetime
+    hash: str
+
+    @property
+    def aggregate(self) -> str:
+        return self.metadata.get("aggregate", "unknown")
+
+    def envelope(self) -> dict:
+        meta = self.metadata
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "schema_version": self.schema_version,
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "position": self.position,
+            "occurred_at": meta.get("occurred_at"),
+            "correlation_id": meta.get("correlation_id"),
+            "causation_id": meta.get("causation_id"),
+            "actor": meta.get("actor"),
+            "data": self.data,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """An event received from another service, parsed from the wire."""
+
+    event_id: str
+    type: str
+    schema_version: int
+    stream_id: str
+    version: int
+    position: int
+    occurred_at: str
+    correlation_id: str | None
+    causation_id: str | None
+    actor: dict
+    data: dict
+
+    @classmethod
+    def parse(cls, raw: bytes) -> "Envelope":
+        """Raise ValueError on anything that is not a well-formed envelope."""
+        try:
+            body = codec.loads(raw)
+            return cls(
+                event_id=_text(body["event_id"]),
+                type=_text(body["type"]),
+                schema_version=int(body["schema_version"]),
+                stream_id=_text(body["stream_id"]),
+                version=int(body["version"]),
+                position=int(body["position"]),
+                occurred_at=body.get("occurred_at") or "",
+                correlation_id=body.get("correlation_id"),
+                causation_id=body.get("causation_id"),
+                actor=dict(body.get("actor") or {}),
+                data=dict(body["data"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed envelope: {exc}") from exc
+
+
+def _text(value) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("expected a non-empty string")
+    return value
+
+
+def iso(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds, the one timestamp format in events and hashes."""
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything Warden stores is UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def chain_hash(previous: str, event: StoredEvent) -> str:
+    """SHA-256 over the predecessor's hash and every stored field of the event."""
+    body = codec.dumpb(
+        [
+            event.position,
+            event.stream_id,
+            event.version,
+            event.type,
+            event.schema_version,
+            event.data,
+            event.metadata,
+            event.event_id,
+            iso(event.recorded_at),
+        ]
+    )
+    return hashlib.sha256(previous.encode() + body).hexdigest()
