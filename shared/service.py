@@ -1,0 +1,32 @@
+"""What a service tells the shared machinery about itself: the one object both web and worker read."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.projections import Projections
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A periodic job in the worker, e.g. SLA checks; `run(engine, settings, now)` must be idempotent."""
+
+    name: str
+    every_seconds: float
+    run: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service: its name, read models, HTTP blueprints, subscriptions and timers.
+
+    `subscriptions` maps a source service (e.g. "withdrawals") to its handlers by event type.
+    `blueprints` is a callable returning fresh flask-smorest Blueprints, so nothing is built
+    at import time.
+    """
+
+    name: str
+    projections: Projections = field(default_factory=Projections)
+    blueprints: Callable[[], list] = lambda: []
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timers: tuple[Timer, ...] = ()
