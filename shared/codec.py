@@ -1,4 +1,4 @@
-"""One JSON encoding for the whole system: orjson with sorted keys, so event hashes are reproducible."""
+"""One JSON encoding for all of Warden: orjson, sorted keys, so event hashes reproduce."""
 
 import orjson
 

@@ -1,4 +1,4 @@
-"""Time-sortable opaque ids (ULID layout), so logs and lists sort by creation without a clock column."""
+"""Time-sortable opaque ids (ULID layout): logs and lists sort by creation."""
 
 import os
 import time

@@ -21,8 +21,12 @@ metadata = MetaData()
 events = Table(
     "events",
     metadata,
-    Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=False),
+    Column(
+        "position",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     Column("stream_id", String(64), nullable=False),
     Column("version", Integer, nullable=False),
     Column("type", String(100), nullable=False),

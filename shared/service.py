@@ -1,4 +1,4 @@
-"""What a service tells the shared machinery about itself: the one object both web and worker read."""
+"""What a service tells the shared machinery about itself; web and worker both read it."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,7 +9,7 @@ from shared.projections import Projections
 
 @dataclass(frozen=True)
 class Timer:
-    """A periodic job in the worker, e.g. SLA checks; `run(engine, settings, now)` must be idempotent."""
+    """A periodic worker job (SLA checks, say); `run(engine, settings, now)` is idempotent."""
 
     name: str
     every_seconds: float

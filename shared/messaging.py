@@ -1,0 +1,49 @@
+"""NATS JetStream connection and stream definitions shared by relays and consumers."""
+
+import logging
+
+import nats
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from shared.config import stream_name
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_WINDOW_SECONDS = 600
+
+
+async def connect(url: str, name: str):
+    """Connect with endless reconnects: a NATS restart must pause the worker, not kill it."""
+    return await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+        allow_reconnect=True,
+    )
+
+
+def stream_config(namespace: str, service: str, replicas: int = 1) -> StreamConfig:
+    """One stream per service, on file storage, deduplicating by Nats-Msg-Id for 10 minutes."""
+    return StreamConfig(
+        name=stream_name(namespace, service),
+        subjects=[f"{namespace}{service}.>"],
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        num_replicas=replicas,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+
+
+async def ensure_stream(js, namespace: str, service: str, replicas: int = 1) -> str:
+    """Create the service's stream, or bring an existing one to this configuration."""
+    config = stream_config(namespace, service, replicas)
+    try:
+        await js.add_stream(config)
+    except BadRequestError:
+        # Exists with different settings (e.g. replicas changed by an operator): update it.
+        await js.update_stream(config)
+    return config.name

@@ -1,0 +1,157 @@
+"""The outbox relay: publish the service's log to JetStream in order, then move the checkpoint.
+
+A crash between publish and checkpoint re-publishes at most one batch; JetStream drops
+those as duplicates (Nats-Msg-Id = event_id) and consumers' inboxes catch any that slip by.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+import psycopg
+from sqlalchemy import Engine
+
+from shared import checkpoints, codec, eventstore, lease
+from shared.config import Settings
+from shared.db import is_sqlite, read_transaction, write_transaction
+from shared.envelope import StoredEvent
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "relay"
+LEASE = "relay"
+
+
+class Relay:
+    def __init__(
+        self,
+        engine: Engine,
+        js,
+        settings: Settings,
+        holder: str,
+        *,
+        publish_timeout: float = 5.0,
+        lease_ttl: float = 10.0,
+    ):
+        self.engine = engine
+        self.js = js
+        self.settings = settings
+        self.holder = holder
+        self.publish_timeout = publish_timeout
+        self.lease_ttl = lease_ttl
+        self.stream = settings.stream_name()
+        self.published = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish while holding the lease; wake on NOTIFY (PostgreSQL) or short polls (SQLite)."""
+        wake = asyncio.Event()
+        listener = None
+        if not is_sqlite(self.engine):
+            listener = asyncio.create_task(_listen(self.engine, wake, stop))
+        poll = self.settings.relay_poll_seconds if is_sqlite(self.engine) else 1.0
+        try:
+            while not stop.is_set():
+                if not await asyncio.to_thread(
+                    lease.try_acquire, self.engine, LEASE, self.holder, self.lease_ttl
+                ):
+                    await _wait(stop, self.lease_ttl / 2)
+                    continue
+                try:
+                    sent = await self.pump_once()
+                except Exception:
+                    log.exception("relay round failed; retrying")
+                    sent = 0
+                    await _wait(stop, 1.0)
+                if sent == 0:
+                    wake.clear()
+                    await _wait_any(stop, wake, poll)
+        finally:
+            if listener:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+            await asyncio.to_thread(lease.release, self.engine, LEASE, self.holder)
+
+    async def pump_once(self) -> int:
+        """Publish one batch after the checkpoint; return how many events were confirmed."""
+        batch = await asyncio.to_thread(self._next_batch)
+        if not batch:
+            return 0
+        confirmed = await self._publish(batch)
+        if confirmed:
+            await asyncio.to_thread(self._save_checkpoint, confirmed[-1].position)
+            self.published += len(confirmed)
+        if len(confirmed) < len(batch):
+            raise RuntimeError(f"{len(batch) - len(confirmed)} publishes were not acknowledged")
+        return len(confirmed)
+
+    def _next_batch(self) -> list[StoredEvent]:
+        with read_transaction(self.engine) as conn:
+            after = checkpoints.get(conn, CHECKPOINT)
+            return eventstore.read_after(conn, after, self.settings.relay_batch_size)
+
+    async def _publish(self, batch: list[StoredEvent]) -> list[StoredEvent]:
+        """Publish all, wait a bounded time for acks, return the acknowledged prefix.
+
+        The wait is bounded because nats-py's publish_async futures never resolve when the
+        server rejects a message (nats.py issue 985).
+        """
+        futures = []
+        try:
+            for event in batch:
+                futures.append(
+                    await self.js.publish_async(
+                        self.settings.subject(event.aggregate, event.type),
+                        codec.dumpb(event.envelope()),
+                        headers={"Nats-Msg-Id": event.event_id},
+                        stream=self.stream,
+                        wait_stall=self.publish_timeout,
+                    )
+                )
+        except Exception:
+            for future in futures:
+                future.cancel()
+            raise
+        _, pending = await asyncio.wait(futures, timeout=self.publish_timeout)
+        for future in pending:
+            future.cancel()
+        confirmed = []
+        for event, future in zip(batch, futures, strict=True):
+            if future.cancelled() or future.exception() is not None:
+                break
+            confirmed.append(event)
+        return confirmed
+
+    def _save_checkpoint(self, position: int) -> None:
+        with write_transaction(self.engine) as conn:
+            lease.assert_held(conn, LEASE, self.holder)
+            checkpoints.put(conn, CHECKPOINT, position)
+
+
+def relay_lag(conn) -> int:
+    return eventstore.head_position(conn) - checkpoints.get(conn, CHECKPOINT)
+
+
+async def _listen(engine: Engine, wake: asyncio.Event, stop: asyncio.Event) -> None:
+    """LISTEN for appends; reconnect quietly, the poll covers any gap."""
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    while not stop.is_set():
+        try:
+            async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+                await conn.execute(f"LISTEN {eventstore.NOTIFY_CHANNEL}")
+                async for _ in conn.notifies():
+                    wake.set()
+        except (psycopg.Error, OSError):
+            await _wait(stop, 1.0)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters:
+        waiter.cancel()

@@ -1,0 +1,1 @@
+"""The shared web layer: app factory, problems, auth, idempotency, health, metrics and logs."""

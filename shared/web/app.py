@@ -1,0 +1,88 @@
+"""The app factory every service's `create_app` calls: one Flask app, built entirely here."""
+
+from flask import Flask, request
+from flask_smorest import Api
+from sqlalchemy import Engine
+
+from shared import eventstore
+from shared.config import Settings
+from shared.db import make_engine
+from shared.service import ServiceSpec
+from shared.tokens import check_secret
+from shared.web.auth import BEARER_SCHEME, init_auth
+from shared.web.health import make_health_blueprint
+from shared.web.idempotency import init_idempotency
+from shared.web.logging import init_request_logging, make_logger
+from shared.web.metrics import init_metrics, make_metrics_blueprint
+from shared.web.problems import Problem, ProblemSchema, from_http_exception, init_problems
+from shared.web.state import WebState
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class WardenApi(Api):
+    """flask-smorest's Api, documenting and answering errors as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error):
+        return from_http_exception(error)
+
+
+def create_service_app(
+    spec: ServiceSpec, settings: Settings, engine: Engine | None = None
+) -> Flask:
+    """Build a service's web app; pass `engine` to share one (tests), else settings make one."""
+    check_secret(settings.jwt_secret)
+    log = make_logger(f"warden.{spec.name}.web")
+    if settings.uses_dev_secret:
+        log.warning("development JWT secret in use — never in production", service=spec.name)
+    engine = engine or make_engine(settings.database_url)
+    eventstore.create_schema(engine, spec.projections.metadata)
+
+    app = Flask(__name__)
+    app.config.update(_api_config(spec, settings))
+    state = WebState(spec=spec, settings=settings, engine=engine, log=log)
+    app.extensions["warden"] = state
+
+    # Hook order matters: before_request hooks run in this order, after_request in reverse.
+    init_request_logging(app, log)
+    init_metrics(app, state.registry, engine, log)
+    init_auth(app)
+    app.before_request(_require_json_bodies)
+    init_idempotency(app)
+
+    api = WardenApi(
+        app, spec_kwargs={"components": {"securitySchemes": {"bearerAuth": BEARER_SCHEME}}}
+    )
+    for blueprint in spec.blueprints():
+        api.register_blueprint(blueprint)
+    init_problems(app)  # after Api(), whose own HTTPException handler this replaces
+    app.register_blueprint(make_health_blueprint())
+    app.register_blueprint(make_metrics_blueprint())
+    return app
+
+
+def _api_config(spec: ServiceSpec, settings: Settings) -> dict:
+    return {
+        "API_TITLE": f"Warden {spec.name}",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        "MAX_CONTENT_LENGTH": settings.max_body_bytes,
+        "JSON_SORT_KEYS": True,
+    }
+
+
+def _require_json_bodies() -> None:
+    """415 for a body that is not JSON, rather than a misleading 422 about missing fields."""
+    if request.method not in BODY_METHODS:
+        return
+    has_body = bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", ""
+    )
+    if has_body and not request.is_json:
+        raise Problem(415, detail="Send the request body as application/json.")

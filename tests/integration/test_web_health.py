@@ -1,0 +1,103 @@
+"""Liveness, readiness (database, NATS, relay lag) and Prometheus metrics."""
+
+from datetime import UTC, datetime
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import insert
+from web_support import bearer, make_app
+
+from shared import checkpoints
+from shared.db import write_transaction
+from shared.schema import dead_letters
+
+
+@pytest.fixture
+def make(database_url):
+    apps = []
+
+    def build(**overrides):
+        apps.append(make_app(database_url, **overrides))
+        return apps[-1]
+
+    yield build
+    for app in apps:
+        app.extensions["warden"].engine.dispose()
+
+
+def samples(client) -> dict:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    found = {}
+    for family in text_string_to_metric_families(response.get_data(as_text=True)):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def test_healthz_is_ok_even_when_dependencies_are_down(make):
+    response = make().test_client().get("/healthz")
+    assert (response.status_code, response.get_json()) == (200, {"status": "ok"})
+
+
+def test_readyz_is_503_when_nats_does_not_answer(make):
+    response = make().test_client().get("/readyz")
+    body = response.get_json()
+    assert response.status_code == 503
+    assert body["status"] == "not_ready"
+    assert body["checks"]["nats"]["ok"] is False
+    assert body["checks"]["database"]["ok"] is True
+
+
+def test_readyz_is_200_with_a_real_nats(make, nats_url):
+    response = make(nats_url=nats_url).test_client().get("/readyz")
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert body["status"] == "ready"
+    assert {"database", "nats", "relay"} <= set(body["checks"])
+
+
+def test_readyz_is_503_while_the_relay_lags_beyond_the_limit(make, nats_url):
+    app = make(nats_url=nats_url, relay_lag_ready_limit=0)
+    client = app.test_client()
+    assert client.post("/v1/notes/", json={"text": "hi"}, headers=bearer()).status_code == 201
+    lagging = client.get("/readyz")
+    assert lagging.status_code == 503
+    assert lagging.get_json()["checks"]["relay"] == {"ok": False, "lag": 1, "limit": 0, "head": 1}
+    with write_transaction(app.extensions["warden"].engine) as conn:
+        checkpoints.put(conn, "relay", 1)
+    assert client.get("/readyz").status_code == 200
+
+
+def test_metrics_expose_store_gauges_and_unresolved_dead_letters(make):
+    app = make()
+    client = app.test_client()
+    assert client.post("/v1/notes/", json={"text": "hi"}, headers=bearer()).status_code == 201
+    now = datetime.now(UTC)
+    row = {"subject": "s", "payload": b"{}", "error": "boom", "attempts": 5, "created_at": now}
+    with write_transaction(app.extensions["warden"].engine) as conn:
+        for letter in ("d1", "d2"):
+            conn.execute(insert(dead_letters).values(id=letter, consumer="cases", **row))
+        conn.execute(insert(dead_letters).values(id="d3", consumer="old", resolved_at=now, **row))
+    found = samples(client)
+    assert found[("warden_log_head_position", ())] == 1
+    assert found[("warden_relay_lag_events", ())] == 1
+    assert found[("warden_dead_letters", (("consumer", "cases"),))] == 2
+    assert found[("warden_dead_letters", (("consumer", "old"),))] == 0
+
+
+def test_metrics_count_requests_by_route_template_and_status(make):
+    client = make().test_client()
+    client.get("/v1/notes/n-1", headers=bearer())
+    client.get("/v1/notes/n-2", headers=bearer())
+    found = samples(client)
+    key = (("endpoint", "/v1/notes/<note_id>"), ("method", "GET"), ("status", "404"))
+    assert found[("warden_http_requests_total", key)] == 2
+
+
+def test_each_app_has_its_own_registry(make):
+    first, second = make().test_client(), make().test_client()
+    first.get("/healthz")
+    key = (("endpoint", "/healthz"), ("method", "GET"), ("status", "200"))
+    assert samples(first)[("warden_http_requests_total", key)] == 1
+    assert ("warden_http_requests_total", key) not in samples(second)

@@ -1,0 +1,127 @@
+"""Idempotency-Key (DOMAIN §2): the first answer is the only answer, and nothing happens twice."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from web_support import bearer, event_count, make_app
+
+from shared.db import write_transaction
+from shared.schema import idempotency_keys
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_app(database_url)
+    yield app
+    app.extensions["warden"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def engine(app):
+    return app.extensions["warden"].engine
+
+
+def post(client, body, key, role="teller", sub="t-1"):
+    headers = {**bearer(role, sub=sub), "Idempotency-Key": key}
+    return client.post("/v1/notes/", json=body, headers=headers)
+
+
+def test_same_key_and_body_replays_the_first_response_and_appends_once(client, engine):
+    first = post(client, {"text": "hi"}, "k-1")
+    again = post(client, {"text": "hi"}, "k-1")
+    assert first.status_code == again.status_code == 201
+    assert again.data == first.data
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Content-Type"] == first.headers["Content-Type"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert event_count(engine) == 1
+
+
+def test_same_key_with_a_different_body_is_422(client, engine):
+    assert post(client, {"text": "hi"}, "k-1").status_code == 201
+    response = post(client, {"text": "something else"}, "k-1")
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert event_count(engine) == 1
+
+
+def test_different_callers_with_the_same_key_are_independent(client, engine):
+    mine = post(client, {"text": "hi"}, "shared-key", sub="t-1")
+    yours = post(client, {"text": "hi"}, "shared-key", sub="t-2")
+    assert mine.status_code == yours.status_code == 201
+    assert mine.get_json()["id"] != yours.get_json()["id"]
+    assert event_count(engine) == 2
+
+
+def test_requests_without_a_key_are_not_deduplicated(client, engine):
+    headers = bearer()
+    for _ in range(2):
+        assert client.post("/v1/notes/", json={"text": "hi"}, headers=headers).status_code == 201
+    assert event_count(engine) == 2
+
+
+def test_validation_failure_is_remembered_under_its_key(client, engine):
+    first = post(client, {"text": ""}, "k-bad")
+    again = post(client, {"text": ""}, "k-bad")
+    assert first.status_code == again.status_code == 422
+    assert again.data == first.data
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.mimetype == "application/problem+json"
+
+
+def test_a_refused_role_is_not_remembered_so_the_key_stays_usable(client, engine):
+    assert post(client, {"text": "hi"}, "k-role", role="auditor", sub="u-1").status_code == 403
+    assert post(client, {"text": "hi"}, "k-role", role="supervisor", sub="u-1").status_code == 201
+    assert event_count(engine) == 1
+
+
+def test_key_claimed_without_a_stored_response_answers_409(client, engine):
+    """Crashed after the effects committed but before the answer was stored: never redo it."""
+    assert post(client, {"text": "hi"}, "k-crash").status_code == 201
+    with write_transaction(engine) as conn:
+        conn.execute(update(idempotency_keys).values(status_code=None, response_body=None))
+    response = post(client, {"text": "hi"}, "k-crash")
+    assert response.status_code == 409
+    assert "in progress" in response.get_json(force=True)["detail"]
+    assert event_count(engine) == 1
+
+
+def test_records_older_than_a_day_are_forgotten_and_replaced(client, engine, app):
+    assert post(client, {"text": "hi"}, "k-old").status_code == 201
+    state = app.extensions["warden"]
+    later = state.clock() + timedelta(hours=24, minutes=1)
+    state.clock = lambda: later
+    assert post(client, {"text": "new body"}, "k-old").status_code == 201
+    assert event_count(engine) == 2
+    replay = post(client, {"text": "new body"}, "k-old")
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert event_count(engine) == 2
+
+
+def test_concurrent_duplicates_take_effect_once(app, engine):
+    """Both requests pass the pre-check; the claim in the write transaction picks one winner."""
+    both_checked = threading.Barrier(2, timeout=30)
+    app.config["BEFORE_EXECUTE"] = both_checked.wait
+    statuses = []
+
+    def send():
+        statuses.append(post(app.test_client(), {"text": "race"}, "k-race").status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 409]
+    assert event_count(engine) == 1
+    app.config["BEFORE_EXECUTE"] = None
+    replay = post(app.test_client(), {"text": "race"}, "k-race")
+    assert (replay.status_code, replay.headers["Idempotent-Replayed"]) == (201, "true")
