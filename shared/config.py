@@ -51,7 +51,9 @@ def load_settings(service: str, overrides: dict | None = None) -> Settings:
     upper = service.upper()
     values = {
         "service": service,
-        "database_url": env.get(f"WARDEN_{upper}_DATABASE_URL", f"sqlite:///var/{service}.db"),
+        "database_url": env.get(
+            f"WARDEN_{upper}_DATABASE_URL", f"sqlite:///{env.get('WARDEN_VAR_DIR', 'var')}/{service}.db"
+        ),
         "nats_url": env.get("WARDEN_NATS_URL", EMBEDDED_NATS_URL),
         "port": int(env.get(f"WARDEN_{upper}_PORT", DEFAULT_PORTS.get(service, 8000))),
         "mode": env.get("WARDEN_MODE", "embedded"),

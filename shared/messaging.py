@@ -15,9 +15,22 @@ DUPLICATE_WINDOW_SECONDS = 600
 
 async def connect(url: str, name: str):
     """Connect with endless reconnects: a NATS restart must pause the worker, not kill it."""
+
+    async def on_error(error: Exception) -> None:
+        log.warning("nats %s: %s", name, error or type(error).__name__)
+
+    async def on_disconnect() -> None:
+        log.warning("nats %s: disconnected, reconnecting", name)
+
+    async def on_reconnect() -> None:
+        log.info("nats %s: reconnected", name)
+
     return await nats.connect(
         url,
         name=name,
+        error_cb=on_error,
+        disconnected_cb=on_disconnect,
+        reconnected_cb=on_reconnect,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         connect_timeout=5,

@@ -7,6 +7,7 @@ those as duplicates (Nats-Msg-Id = event_id) and consumers' inboxes catch any th
 import asyncio
 import contextlib
 import logging
+import time
 
 import psycopg
 from sqlalchemy import Engine
@@ -49,13 +50,18 @@ class Relay:
         if not is_sqlite(self.engine):
             listener = asyncio.create_task(_listen(self.engine, wake, stop))
         poll = self.settings.relay_poll_seconds if is_sqlite(self.engine) else 1.0
+        held_until = 0.0
         try:
             while not stop.is_set():
-                if not await asyncio.to_thread(
-                    lease.try_acquire, self.engine, LEASE, self.holder, self.lease_ttl
-                ):
-                    await _wait(stop, self.lease_ttl / 2)
-                    continue
+                if time.monotonic() > held_until - self.lease_ttl * 2 / 3:
+                    # Renew a third of the way through the lease, not on every round.
+                    if not await asyncio.to_thread(
+                        lease.try_acquire, self.engine, LEASE, self.holder, self.lease_ttl
+                    ):
+                        held_until = 0.0
+                        await _wait(stop, self.lease_ttl / 2)
+                        continue
+                    held_until = time.monotonic() + self.lease_ttl
                 try:
                     sent = await self.pump_once()
                 except Exception:

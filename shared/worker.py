@@ -8,6 +8,7 @@ import signal
 import socket
 from datetime import UTC, datetime
 
+import structlog
 from sqlalchemy import Engine
 
 from shared import eventstore, messaging
@@ -70,8 +71,11 @@ async def run_worker(spec: ServiceSpec, settings: Settings, stop: asyncio.Event 
         await stop.wait()
     finally:
         await asyncio.gather(*tasks, return_exceptions=True)
+        # drain() can wait forever while NATS is unreachable; a bounded wait, then close.
         with contextlib.suppress(Exception):
-            await nc.drain()
+            await asyncio.wait_for(nc.drain(), 5)
+        with contextlib.suppress(Exception):
+            await nc.close()
         engine.dispose()
 
 
@@ -85,8 +89,33 @@ async def _tick(timer: Timer, engine: Engine, settings: Settings, stop: asyncio.
             await asyncio.wait_for(stop.wait(), timer.every_seconds)
 
 
+def configure_logging(service: str) -> None:
+    """One JSON line per log record, like the web processes, tagged with the service."""
+    shared_processors = [
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        lambda _, __, event: {**event, "service": service, "process": "worker"},
+    ]
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared_processors,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.INFO)
+
+
 def main(spec: ServiceSpec, settings: Settings) -> None:
     """Entry point for `python -m services.<name>.worker`: stop cleanly on SIGTERM or Ctrl-C."""
+    configure_logging(spec.name)
 
     async def runner():
         stop = asyncio.Event()

@@ -85,7 +85,10 @@ class NatsProcess:
             "-sd",
             self.store_dir,
         ]
-        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Its own session: a Ctrl-C meant for `warden up` must not kill NATS before the workers.
+        self.process = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         wait_for_port("127.0.0.1", self.port)
         return self
 

@@ -1,0 +1,1 @@
+"""Warden's four services; each owns its log and knows the others only by their events."""

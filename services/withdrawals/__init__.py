@@ -1,0 +1,18 @@
+"""The withdrawals service: appointments, requests, screening with explained decisions, holds."""
+
+from shared.config import load_settings
+from shared.service import ServiceSpec
+
+NAME = "withdrawals"
+
+
+def service_spec() -> ServiceSpec:
+    """Everything the web app and the worker need to know about this service."""
+    return ServiceSpec(name=NAME)
+
+
+def create_app(config: dict | None = None):
+    """The Flask app, as gunicorn loads it: 'services.withdrawals:create_app()'."""
+    from shared.web.app import create_service_app
+
+    return create_service_app(service_spec(), load_settings(NAME, config))
