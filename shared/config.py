@@ -49,11 +49,10 @@ def load_settings(service: str, overrides: dict | None = None) -> Settings:
     """Read WARDEN_* variables; `overrides` (tests, create_app(config)) win over the environment."""
     env = os.environ
     upper = service.upper()
+    var = env.get("WARDEN_VAR_DIR", "var")
     values = {
         "service": service,
-        "database_url": env.get(
-            f"WARDEN_{upper}_DATABASE_URL", f"sqlite:///{env.get('WARDEN_VAR_DIR', 'var')}/{service}.db"
-        ),
+        "database_url": env.get(f"WARDEN_{upper}_DATABASE_URL", f"sqlite:///{var}/{service}.db"),
         "nats_url": env.get("WARDEN_NATS_URL", EMBEDDED_NATS_URL),
         "port": int(env.get(f"WARDEN_{upper}_PORT", DEFAULT_PORTS.get(service, 8000))),
         "mode": env.get("WARDEN_MODE", "embedded"),

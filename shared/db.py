@@ -1,14 +1,19 @@
 """Engines for SQLite (WAL, BEGIN IMMEDIATE for writes) and PostgreSQL (bounded lock waits)."""
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from shared import codec
 
 PG_OPTIONS = "-c lock_timeout=5000 -c idle_in_transaction_session_timeout=60000"
+# A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def normalise_url(url: str) -> str:
@@ -29,9 +34,36 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **common, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(
-        url, connect_args={"options": PG_OPTIONS}, pool_pre_ping=True, **common, **kwargs
-    )
+    engine = create_engine(url, connect_args={"options": PG_OPTIONS}, **common, **kwargs)
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Pre-ping, but only connections that sat idle in the pool: a busy one was just used.
+
+    `pool_pre_ping` costs a round trip on every checkout, a quarter of a short write
+    transaction. A connection that fails its ping raises DisconnectionError, so the pool
+    discards it and connects afresh, as pre-ping does.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection, record):
+        record.info["warden_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info["warden_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("warden_idle_since", 0.0)
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -53,7 +85,10 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         mode = "DEFERRED" if conn.get_execution_options().get("warden_readonly") else "IMMEDIATE"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        try:  # straight to the driver: this runs once per transaction
+            conn.connection.dbapi_connection.execute(f"BEGIN {mode}")
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(f"BEGIN {mode}", (), exc, sqlite3.Error) from exc
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -1,33 +1,22 @@
-"""The append-only event log, written once in SQLAlchemy Core for SQLite and PostgreSQL."""
+"""The append-only event log on SQLite and PostgreSQL: Core for the schema, raw DBAPI when hot."""
 
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, MetaData, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, MetaData, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from shared import codec
 from shared.db import is_sqlite, read_transaction, write_transaction
 from shared.envelope import GENESIS_HASH, Context, NewEvent, StoredEvent, as_utc, chain_hash
 from shared.ids import new_id
-from shared.schema import events, log_head
+from shared.schema import log_head
 from shared.schema import metadata as store_metadata
 
 NOTIFY_CHANNEL = "warden_events"
 _SCHEMA_LOCK_KEY = 7_220_001
-
-_COLUMNS = (
-    events.c.position,
-    events.c.stream_id,
-    events.c.version,
-    events.c.type,
-    events.c.schema_version,
-    events.c.data,
-    events.c.metadata,
-    events.c.event_id,
-    events.c.recorded_at,
-    events.c.hash,
-)
 
 
 class ConcurrencyError(Exception):
@@ -66,6 +55,55 @@ CREATE TRIGGER warden_log_head_notify AFTER UPDATE ON log_head
   FOR EACH STATEMENT EXECUTE FUNCTION warden_notify_append();
 """
 
+# The hot path speaks plain SQL through the DBAPI cursor of the SQLAlchemy connection (same
+# transaction, no statement compilation). Reads ask PostgreSQL for JSON as text so orjson,
+# not the driver's json module, decodes it.
+_COLUMNS = (
+    "position, stream_id, version, type, schema_version, data, metadata, event_id, "
+    "recorded_at, hash"
+)
+_PG_READ = _COLUMNS.replace("data, metadata", "data::text, metadata::text")
+# New rows travel as one JSON document, which the server unpacks into typed columns.
+_PG_ROWS = (
+    "json_to_recordset(%s::json) AS e(position bigint, stream_id varchar, version int, "
+    "type varchar, schema_version int, data json, metadata json, event_id varchar, "
+    "recorded_at timestamptz, hash varchar)"
+)
+_SQL = {
+    "sqlite": {
+        "claim": "UPDATE log_head SET position = position + ? WHERE id = 1 "
+        "RETURNING position, hash",
+        "claim_if": "UPDATE log_head SET position = ?, hash = ? "
+        "WHERE id = 1 AND position = ? AND hash = ?",
+        "insert": f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "seal": "UPDATE log_head SET hash = ? WHERE id = 1",
+        "stream": f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? ORDER BY version",
+        "after": f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+        "head": "SELECT position FROM log_head WHERE id = 1",
+        "lock": "SELECT position FROM log_head WHERE id = 1",
+    },
+    "postgresql": {
+        "claim": "UPDATE log_head SET position = position + %s WHERE id = 1 "
+        "RETURNING position, hash",
+        # One statement moves the head from the (position, hash) this process last wrote and
+        # inserts the events; if another writer moved the head first it changes nothing.
+        "claim_if": "WITH head AS (UPDATE log_head SET position = %s, hash = %s "
+        "WHERE id = 1 AND position = %s AND hash = %s RETURNING 1) "
+        f"INSERT INTO events ({_COLUMNS}) SELECT e.* FROM head, {_PG_ROWS}",
+        "insert": "WITH head AS (UPDATE log_head SET hash = %s WHERE id = 1) "
+        f"INSERT INTO events ({_COLUMNS}) SELECT * FROM {_PG_ROWS}",
+        "stream": f"SELECT {_PG_READ} FROM events WHERE stream_id = %s ORDER BY version",
+        "after": f"SELECT {_PG_READ} FROM events WHERE position > %s ORDER BY position LIMIT %s",
+        "head": "SELECT position FROM log_head WHERE id = 1",
+        "lock": "SELECT position FROM log_head WHERE id = 1 FOR UPDATE",
+    },
+}
+
+# The last (position, hash) each engine appended: only a guess at the head, which the database
+# checks under the row lock, so a stale guess (another process wrote, a rollback) costs one
+# statement that changes nothing and the append takes the head the ordinary way.
+_last_head: "weakref.WeakKeyDictionary[Engine, tuple[int, str]]" = weakref.WeakKeyDictionary()
+
 
 def append(
     conn: Connection,
@@ -82,81 +120,151 @@ def append(
     """
     if not new_events:
         return []
-    count = len(new_events)
-    last, previous = conn.execute(
-        update(log_head)
-        .where(log_head.c.id == 1)
-        .values(position=log_head.c.position + count)
-        .returning(log_head.c.position, log_head.c.hash)
-    ).one()
-    recorded_at = datetime.now(UTC)
-    meta = context.metadata(aggregate)
-    stored = []
-    for offset, event in enumerate(new_events):
-        draft = StoredEvent(
-            position=last - count + offset + 1,
-            stream_id=stream_id,
-            version=expected_version + offset + 1,
-            type=event.type,
-            schema_version=event.schema_version,
-            data=event.data,
-            metadata=meta,
-            event_id=new_id(),
-            recorded_at=recorded_at,
-            hash="",
-        )
-        previous = chain_hash(previous, draft)
-        stored.append(_with_hash(draft, previous))
+    cursor, sql = _cursor(conn)
+    drafts = [
+        (stream_id, expected_version + i + 1, e.type, e.schema_version, e.data, new_id())
+        for i, e in enumerate(new_events)
+    ]
+    meta, recorded_at = context.metadata(aggregate), datetime.now(UTC)
+    postgres = conn.dialect.name == "postgresql"
     try:
-        conn.execute(insert(events), [_row(e) for e in stored])
+        guess = _last_head.get(conn.engine)
+        if guess is not None:
+            stored = _chain(guess, drafts, meta, recorded_at)
+            if _claim_if(cursor, sql, postgres, guess, stored, conn):
+                _last_head[conn.engine] = (stored[-1].position, stored[-1].hash)
+                return stored
+        last, previous = _execute(conn, cursor, sql["claim"], (len(drafts),)).fetchone()
+        stored = _chain((last - len(drafts), previous), drafts, meta, recorded_at)
+        _insert(cursor, sql, postgres, stored, conn)
     except IntegrityError as exc:
-        raise ConcurrencyError(
-            f"stream {stream_id} is past version {expected_version}"
-        ) from exc
-    conn.execute(update(log_head).where(log_head.c.id == 1).values(hash=previous))
+        raise ConcurrencyError(f"stream {stream_id} is past version {expected_version}") from exc
+    _last_head[conn.engine] = (stored[-1].position, stored[-1].hash)
     return stored
 
 
-def _with_hash(event: StoredEvent, digest: str) -> StoredEvent:
-    return StoredEvent(**{**{s: getattr(event, s) for s in StoredEvent.__slots__}, "hash": digest})
+def _chain(head: tuple[int, str], drafts, meta: dict, recorded_at: datetime) -> list[StoredEvent]:
+    position, previous = head
+    stored = []
+    for offset, (stream_id, version, type_, schema_version, data, event_id) in enumerate(drafts):
+        fields = [
+            position + offset + 1,
+            stream_id,
+            version,
+            type_,
+            schema_version,
+            data,
+            meta,
+            event_id,
+            recorded_at,
+            "",
+        ]
+        fields[-1] = previous = chain_hash(previous, StoredEvent(*fields))
+        stored.append(StoredEvent(*fields))
+    return stored
 
 
-def _row(event: StoredEvent) -> dict:
-    return {s: getattr(event, s) for s in StoredEvent.__slots__}
+def _claim_if(cursor, sql, postgres: bool, guess, stored: list[StoredEvent], conn) -> bool:
+    """Move the head from `guess` and insert `stored` if the head is still there."""
+    head = (stored[-1].position, stored[-1].hash, *guess)
+    if postgres:
+        return _execute(conn, cursor, sql["claim_if"], (*head, _pg_rows(stored))).rowcount > 0
+    if _execute(conn, cursor, sql["claim_if"], head).rowcount == 0:
+        return False
+    _execute(conn, cursor, sql["insert"], [_sqlite_row(e) for e in stored], many=True)
+    return True
 
 
-def _event(row) -> StoredEvent:
-    return StoredEvent(
-        position=row[0],
-        stream_id=row[1],
-        version=row[2],
-        type=row[3],
-        schema_version=row[4],
-        data=row[5],
-        metadata=row[6],
-        event_id=row[7],
-        recorded_at=as_utc(row[8]),
-        hash=row[9],
+def _insert(cursor, sql, postgres: bool, stored: list[StoredEvent], conn) -> None:
+    if postgres:
+        _execute(conn, cursor, sql["insert"], (stored[-1].hash, _pg_rows(stored)))
+        return
+    _execute(conn, cursor, sql["insert"], [_sqlite_row(e) for e in stored], many=True)
+    _execute(conn, cursor, sql["seal"], (stored[-1].hash,))
+
+
+def _pg_rows(stored: list[StoredEvent]) -> str:
+    return codec.dumps(
+        [
+            {
+                "position": e.position,
+                "stream_id": e.stream_id,
+                "version": e.version,
+                "type": e.type,
+                "schema_version": e.schema_version,
+                "data": e.data,
+                "metadata": e.metadata,
+                "event_id": e.event_id,
+                "recorded_at": e.recorded_at,
+                "hash": e.hash,
+            }
+            for e in stored
+        ]
     )
+
+
+def _sqlite_row(e: StoredEvent) -> tuple:
+    # The text layout SQLAlchemy's SQLite DateTime writes and parses (UTC, no offset).
+    recorded_at = e.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return (
+        e.position,
+        e.stream_id,
+        e.version,
+        e.type,
+        e.schema_version,
+        codec.dumps(e.data),
+        codec.dumps(e.metadata),
+        e.event_id,
+        recorded_at,
+        e.hash,
+    )
+
+
+def _cursor(conn: Connection):
+    """The DBAPI cursor inside the connection's transaction (begun as SQLAlchemy would)."""
+    if not conn.in_transaction():
+        conn.begin()
+    return conn.connection.dbapi_connection.cursor(), _SQL[conn.dialect.name]
+
+
+def _execute(conn: Connection, cursor, statement: str, params, many: bool = False):
+    """Run on the raw cursor, raising SQLAlchemy's exception types as Core would."""
+    try:
+        if many:
+            cursor.executemany(statement, params)
+        else:
+            cursor.execute(statement, params)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            statement, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from exc
+    return cursor
+
+
+def _rows(conn: Connection, name: str, params) -> list[StoredEvent]:
+    cursor, sql = _cursor(conn)
+    rows = _execute(conn, cursor, sql[name], params).fetchall()
+    loads, utc = codec.loads, as_utc
+    if conn.dialect.name == "sqlite":
+        parse = datetime.fromisoformat
+        return [
+            StoredEvent(p, s, v, t, sv, loads(d), loads(m), i, parse(r).replace(tzinfo=UTC), h)
+            for p, s, v, t, sv, d, m, i, r, h in rows
+        ]
+    return [
+        StoredEvent(p, s, v, t, sv, loads(d), loads(m), i, utc(r), h)
+        for p, s, v, t, sv, d, m, i, r, h in rows
+    ]
 
 
 def read_stream(conn: Connection, stream_id: str) -> list[StoredEvent]:
     """One aggregate's events in version order."""
-    rows = conn.execute(
-        select(*_COLUMNS).where(events.c.stream_id == stream_id).order_by(events.c.version)
-    )
-    return [_event(row) for row in rows]
+    return _rows(conn, "stream", (stream_id,))
 
 
 def read_after(conn: Connection, position: int, limit: int = 1000) -> list[StoredEvent]:
     """The next batch of the whole log after `position`, in position order."""
-    rows = conn.execute(
-        select(*_COLUMNS)
-        .where(events.c.position > position)
-        .order_by(events.c.position)
-        .limit(limit)
-    )
-    return [_event(row) for row in rows]
+    return _rows(conn, "after", (position, limit))
 
 
 def read_all(engine: Engine, batch: int = 1000) -> Iterator[StoredEvent]:
@@ -172,14 +280,14 @@ def read_all(engine: Engine, batch: int = 1000) -> Iterator[StoredEvent]:
 
 
 def lock_log(conn: Connection) -> int:
-    """Hold the append lock for the rest of the transaction (SQLite's BEGIN IMMEDIATE already does)."""
-    return conn.execute(
-        select(log_head.c.position).where(log_head.c.id == 1).with_for_update()
-    ).scalar_one()
+    """Hold the append lock until the transaction ends (SQLite's BEGIN IMMEDIATE already does)."""
+    cursor, sql = _cursor(conn)
+    return _execute(conn, cursor, sql["lock"], ()).fetchone()[0]
 
 
 def head_position(conn: Connection) -> int:
-    return conn.execute(select(log_head.c.position).where(log_head.c.id == 1)).scalar_one()
+    cursor, sql = _cursor(conn)
+    return _execute(conn, cursor, sql["head"], ()).fetchone()[0]
 
 
 def verify(engine: Engine) -> VerifyReport:

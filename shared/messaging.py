@@ -26,7 +26,7 @@ async def connect(url: str, name: str):
         log.info("nats %s: reconnected", name)
 
     return await nats.connect(
-        url,
+        [server.strip() for server in url.split(",")],  # a cluster: comma-separated URLs
         name=name,
         error_cb=on_error,
         disconnected_cb=on_disconnect,

@@ -1,4 +1,4 @@
-"""`warden up` — what `make run` runs — brings up NATS and four ready services, and stops cleanly."""
+"""`warden up`, which `make run` runs: NATS and four ready services, stopped cleanly by Ctrl-C."""
 
 import json
 import os
