@@ -142,8 +142,11 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def chain_hash(previous: str, event: StoredEvent) -> str:
-    """SHA-256 over the predecessor's hash and every stored field of the event."""
+def chain_hash(previous: str, event: StoredEvent, recorded_iso: str | None = None) -> str:
+    """SHA-256 over the predecessor's hash and every stored field of the event.
+
+    `recorded_iso` is iso(event.recorded_at), passed in when a caller has it already.
+    """
     body = codec.dumpb(
         [
             event.position,
@@ -154,7 +157,7 @@ def chain_hash(previous: str, event: StoredEvent) -> str:
             event.data,
             event.metadata,
             event.event_id,
-            iso(event.recorded_at),
+            recorded_iso or iso(event.recorded_at),
         ]
     )
     return hashlib.sha256(previous.encode() + body).hexdigest()

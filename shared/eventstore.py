@@ -10,7 +10,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from shared import codec
 from shared.db import is_sqlite, read_transaction, write_transaction
-from shared.envelope import GENESIS_HASH, Context, NewEvent, StoredEvent, as_utc, chain_hash
+from shared.envelope import (
+    GENESIS_HASH,
+    Context,
+    NewEvent,
+    StoredEvent,
+    as_utc,
+    chain_hash,
+    iso,
+)
 from shared.ids import new_id
 from shared.schema import log_head
 from shared.schema import metadata as store_metadata
@@ -145,6 +153,7 @@ def append(
 
 def _chain(head: tuple[int, str], drafts, meta: dict, recorded_at: datetime) -> list[StoredEvent]:
     position, previous = head
+    stamp = iso(recorded_at)
     stored = []
     for offset, (stream_id, version, type_, schema_version, data, event_id) in enumerate(drafts):
         fields = [
@@ -159,7 +168,7 @@ def _chain(head: tuple[int, str], drafts, meta: dict, recorded_at: datetime) -> 
             recorded_at,
             "",
         ]
-        fields[-1] = previous = chain_hash(previous, StoredEvent(*fields))
+        fields[-1] = previous = chain_hash(previous, StoredEvent(*fields), stamp)
         stored.append(StoredEvent(*fields))
     return stored
 
@@ -171,7 +180,7 @@ def _claim_if(cursor, sql, postgres: bool, guess, stored: list[StoredEvent], con
         return _execute(conn, cursor, sql["claim_if"], (*head, _pg_rows(stored))).rowcount > 0
     if _execute(conn, cursor, sql["claim_if"], head).rowcount == 0:
         return False
-    _execute(conn, cursor, sql["insert"], [_sqlite_row(e) for e in stored], many=True)
+    _execute(conn, cursor, sql["insert"], _sqlite_rows(stored), many=True)
     return True
 
 
@@ -179,7 +188,7 @@ def _insert(cursor, sql, postgres: bool, stored: list[StoredEvent], conn) -> Non
     if postgres:
         _execute(conn, cursor, sql["insert"], (stored[-1].hash, _pg_rows(stored)))
         return
-    _execute(conn, cursor, sql["insert"], [_sqlite_row(e) for e in stored], many=True)
+    _execute(conn, cursor, sql["insert"], _sqlite_rows(stored), many=True)
     _execute(conn, cursor, sql["seal"], (stored[-1].hash,))
 
 
@@ -203,21 +212,26 @@ def _pg_rows(stored: list[StoredEvent]) -> str:
     )
 
 
-def _sqlite_row(e: StoredEvent) -> tuple:
-    # The text layout SQLAlchemy's SQLite DateTime writes and parses (UTC, no offset).
-    recorded_at = e.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return (
-        e.position,
-        e.stream_id,
-        e.version,
-        e.type,
-        e.schema_version,
-        codec.dumps(e.data),
-        codec.dumps(e.metadata),
-        e.event_id,
-        recorded_at,
-        e.hash,
-    )
+def _sqlite_rows(stored: list[StoredEvent]) -> list[tuple]:
+    # The text layout SQLAlchemy's SQLite DateTime writes and parses (UTC, no offset); one
+    # append shares one timestamp.
+    recorded_at = iso(stored[0].recorded_at)[:-1].replace("T", " ")
+    dumps = codec.dumps
+    return [
+        (
+            e.position,
+            e.stream_id,
+            e.version,
+            e.type,
+            e.schema_version,
+            dumps(e.data),
+            dumps(e.metadata),
+            e.event_id,
+            recorded_at,
+            e.hash,
+        )
+        for e in stored
+    ]
 
 
 def _cursor(conn: Connection):

@@ -135,3 +135,21 @@ def test_reordered_log_fails_verify(engine):
         conn.execute(update(events).where(events.c.position == 2).values(position=1))
         conn.execute(update(events).where(events.c.position == -1).values(position=2))
     assert not eventstore.verify(engine).ok
+
+
+def test_postgres_append_notifies_listeners_on_commit(postgres_url):
+    """The relay sleeps on LISTEN; a committed append must wake it (and a rollback must not)."""
+    import psycopg
+
+    engine = make_engine(postgres_url)
+    eventstore.create_schema(engine)
+    with psycopg.connect(postgres_url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {eventstore.NOTIFY_CHANNEL}")
+        with pytest.raises(RuntimeError), write_transaction(engine) as conn:
+            eventstore.append(conn, "s-1", 0, [NewEvent("Opened", {})], CTX, "x")
+            raise RuntimeError("rolled back")
+        assert list(listener.notifies(timeout=0.5)) == []
+        append(engine, "s-1", 0, "Opened")
+        (note,) = list(listener.notifies(timeout=5, stop_after=1))
+        assert note.channel == eventstore.NOTIFY_CHANNEL
+    engine.dispose()

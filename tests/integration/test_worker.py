@@ -36,11 +36,15 @@ async def wait_for(predicate, timeout=30.0):
     return False
 
 
-def test_several_relays_on_one_log_publish_each_event_once(sqlite_url, nats_url, nats_namespace):
-    engine = make_engine(sqlite_url)
+def test_several_relays_on_one_log_publish_each_event_once(database_url, nats_url, nats_namespace):
+    """On PostgreSQL this also exercises the LISTEN/NOTIFY wake-up instead of polling."""
+    engine = make_engine(database_url)
     eventstore.create_schema(engine)
     settings = Settings(
-        service="ledger", database_url=sqlite_url, nats_url=nats_url, nats_namespace=nats_namespace
+        service="ledger",
+        database_url=database_url,
+        nats_url=nats_url,
+        nats_namespace=nats_namespace,
     )
 
     async def scenario():
