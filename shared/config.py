@@ -1,7 +1,7 @@
 """Settings read from the environment once, in create_app or the worker, never at import time."""
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 DEFAULT_PORTS = {"accounts": 8001, "withdrawals": 8002, "cases": 8003, "notify": 8004}
 DEV_JWT_SECRET = "warden-dev-secret-not-for-production"
@@ -45,22 +45,35 @@ def stream_name(namespace: str, service: str) -> str:
     return f"{prefix}_{service.upper()}" if prefix else service.upper()
 
 
+# Settings that differ per service on one host carry its name: WARDEN_ACCOUNTS_PORT.
+PER_SERVICE = frozenset({"database_url", "port"})
+
+
+def env_name(service: str, setting: str) -> str:
+    if setting in PER_SERVICE:
+        return f"WARDEN_{service.upper()}_{setting.upper()}"
+    return f"WARDEN_{setting.upper()}"
+
+
 def load_settings(service: str, overrides: dict | None = None) -> Settings:
-    """Read WARDEN_* variables; `overrides` (tests, create_app(config)) win over the environment."""
+    """Read WARDEN_* variables; `overrides` (tests, create_app(config)) win over the environment.
+
+    Every field of Settings is settable: WARDEN_<FIELD>, or WARDEN_<SERVICE>_<FIELD> for the
+    per-service ones (database URL and port).
+    """
     env = os.environ
-    upper = service.upper()
     var = env.get("WARDEN_VAR_DIR", "var")
     values = {
         "service": service,
-        "database_url": env.get(f"WARDEN_{upper}_DATABASE_URL", f"sqlite:///{var}/{service}.db"),
-        "nats_url": env.get("WARDEN_NATS_URL", EMBEDDED_NATS_URL),
-        "port": int(env.get(f"WARDEN_{upper}_PORT", DEFAULT_PORTS.get(service, 8000))),
-        "mode": env.get("WARDEN_MODE", "embedded"),
-        "jwt_secret": env.get("WARDEN_JWT_SECRET", DEV_JWT_SECRET),
-        "timezone": env.get("WARDEN_TIMEZONE", "Asia/Shanghai"),
-        "nats_namespace": env.get("WARDEN_NATS_NAMESPACE", ""),
-        "stream_replicas": int(env.get("WARDEN_STREAM_REPLICAS", "1")),
+        "database_url": f"sqlite:///{var}/{service}.db",
+        "port": DEFAULT_PORTS.get(service, 8000),
     }
+    for spec in fields(Settings):
+        raw = env.get(env_name(service, spec.name))
+        if raw is None or spec.name in ("service", "extra"):
+            continue
+        default = values.get(spec.name, spec.default)
+        values[spec.name] = type(default)(raw) if isinstance(default, int | float) else raw
     values.update(overrides or {})
     settings = Settings(**values)
     if settings.mode == "production" and settings.uses_dev_secret:

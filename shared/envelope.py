@@ -40,6 +40,18 @@ class Context:
     causation_id: str | None = None
     extra: dict = field(default_factory=dict)
 
+    @classmethod
+    def reacting_to(
+        cls, envelope: "Envelope", occurred_at: datetime, actor: Actor = SYSTEM_ACTOR
+    ) -> "Context":
+        """The context for events a handler appends because `envelope` arrived: same story."""
+        return cls(
+            actor=actor,
+            occurred_at=occurred_at,
+            correlation_id=envelope.correlation_id or envelope.event_id,
+            causation_id=envelope.event_id,
+        )
+
     def metadata(self, aggregate: str) -> dict:
         meta = {
             "aggregate": aggregate,
