@@ -7,6 +7,8 @@ import pytest
 
 from shared.testing import servers
 
+pytest_plugins = ["web_support"]
+
 # Set once in the controlling process; xdist workers inherit it, so names say which run made them.
 RUN_ID = os.environ.setdefault("WARDEN_TEST_RUN_ID", uuid.uuid4().hex[:8])
 

@@ -6,6 +6,7 @@ aggregate appended through shared.application.execute) the web machinery can wra
 
 from dataclasses import replace
 
+import pytest
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -155,6 +156,19 @@ def settings(database_url: str, **overrides) -> Settings:
 
 def make_app(database_url: str, **overrides):
     return create_service_app(notes_spec(), settings(database_url, **overrides))
+
+
+@pytest.fixture
+def notes_app(database_url):
+    """The notes app on the test's database (a plugin: tests/conftest.py loads this module)."""
+    app = make_app(database_url)
+    yield app
+    app.extensions["warden"].engine.dispose()
+
+
+@pytest.fixture
+def notes_client(notes_app):
+    return notes_app.test_client()
 
 
 def bearer(role: str = "teller", sub: str = "t-1", secret: str = SECRET, **claims) -> dict:

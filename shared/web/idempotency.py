@@ -100,7 +100,13 @@ def claim_in(conn: Connection) -> None:
     pending = pending_key()
     if pending is None:
         return
-    now = web_state().clock()
+    if not _insert_record(conn, pending, web_state().clock(), status_code=None):
+        pending.store = False
+        raise Problem(409, detail=IN_PROGRESS)
+
+
+def _insert_record(conn: Connection, pending: PendingKey, now, **values) -> bool:
+    """Insert this key's record, replacing an expired one; False if a live one exists."""
     where = and_(keys.c.scope == pending.scope, keys.c.key == pending.key)
     conn.execute(delete(keys).where(where, keys.c.created_at <= now - RETENTION))
     try:
@@ -110,13 +116,13 @@ def claim_in(conn: Connection) -> None:
                     scope=pending.scope,
                     key=pending.key,
                     request_hash=pending.request_hash,
-                    status_code=None,
                     created_at=now,
+                    **values,
                 )
             )
-    except IntegrityError as exc:
-        pending.store = False
-        raise Problem(409, detail=IN_PROGRESS) from exc
+        return True
+    except IntegrityError:
+        return False
 
 
 @contextmanager
@@ -162,22 +168,9 @@ def _save(engine: Engine, pending: PendingKey, values: dict, now) -> None:
             .where(keys.c.status_code.is_(None), _not_expired(now))
             .values(**values)
         ).rowcount
-        if updated:
-            return
-        conn.execute(delete(keys).where(where, keys.c.created_at <= now - RETENTION))
-        try:
-            with conn.begin_nested():
-                conn.execute(
-                    insert(keys).values(
-                        scope=pending.scope,
-                        key=pending.key,
-                        request_hash=pending.request_hash,
-                        created_at=now,
-                        **values,
-                    )
-                )
-        except IntegrityError:
-            pass  # a concurrent request with this key answered first; its answer stands
+        if not updated:
+            # If this finds a live record, a concurrent request answered first; that stands.
+            _insert_record(conn, pending, now, **values)
 
 
 def init_idempotency(app: Flask) -> None:

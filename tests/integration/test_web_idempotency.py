@@ -5,37 +5,25 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
-from web_support import bearer, event_count, make_app
+from web_support import bearer, event_count
 
 from shared.db import write_transaction
 from shared.schema import idempotency_keys
 
 
 @pytest.fixture
-def app(database_url):
-    app = make_app(database_url)
-    yield app
-    app.extensions["warden"].engine.dispose()
+def engine(notes_app):
+    return notes_app.extensions["warden"].engine
 
 
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def engine(app):
-    return app.extensions["warden"].engine
-
-
-def post(client, body, key, role="teller", sub="t-1"):
+def post(notes_client, body, key, role="teller", sub="t-1"):
     headers = {**bearer(role, sub=sub), "Idempotency-Key": key}
-    return client.post("/v1/notes/", json=body, headers=headers)
+    return notes_client.post("/v1/notes/", json=body, headers=headers)
 
 
-def test_same_key_and_body_replays_the_first_response_and_appends_once(client, engine):
-    first = post(client, {"text": "hi"}, "k-1")
-    again = post(client, {"text": "hi"}, "k-1")
+def test_same_key_and_body_replays_the_first_response_and_appends_once(notes_client, engine):
+    first = post(notes_client, {"text": "hi"}, "k-1")
+    again = post(notes_client, {"text": "hi"}, "k-1")
     assert first.status_code == again.status_code == 201
     assert again.data == first.data
     assert again.headers["Location"] == first.headers["Location"]
@@ -45,75 +33,82 @@ def test_same_key_and_body_replays_the_first_response_and_appends_once(client, e
     assert event_count(engine) == 1
 
 
-def test_same_key_with_a_different_body_is_422(client, engine):
-    assert post(client, {"text": "hi"}, "k-1").status_code == 201
-    response = post(client, {"text": "something else"}, "k-1")
+def test_same_key_with_a_different_body_is_422(notes_client, engine):
+    assert post(notes_client, {"text": "hi"}, "k-1").status_code == 201
+    response = post(notes_client, {"text": "something else"}, "k-1")
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     assert event_count(engine) == 1
 
 
-def test_different_callers_with_the_same_key_are_independent(client, engine):
-    mine = post(client, {"text": "hi"}, "shared-key", sub="t-1")
-    yours = post(client, {"text": "hi"}, "shared-key", sub="t-2")
+def test_different_callers_with_the_same_key_are_independent(notes_client, engine):
+    mine = post(notes_client, {"text": "hi"}, "shared-key", sub="t-1")
+    yours = post(notes_client, {"text": "hi"}, "shared-key", sub="t-2")
     assert mine.status_code == yours.status_code == 201
     assert mine.get_json()["id"] != yours.get_json()["id"]
     assert event_count(engine) == 2
 
 
-def test_requests_without_a_key_are_not_deduplicated(client, engine):
+def test_requests_without_a_key_are_not_deduplicated(notes_client, engine):
     headers = bearer()
     for _ in range(2):
-        assert client.post("/v1/notes/", json={"text": "hi"}, headers=headers).status_code == 201
+        assert (
+            notes_client.post("/v1/notes/", json={"text": "hi"}, headers=headers).status_code == 201
+        )
     assert event_count(engine) == 2
 
 
-def test_validation_failure_is_remembered_under_its_key(client, engine):
-    first = post(client, {"text": ""}, "k-bad")
-    again = post(client, {"text": ""}, "k-bad")
+def test_validation_failure_is_remembered_under_its_key(notes_client, engine):
+    first = post(notes_client, {"text": ""}, "k-bad")
+    again = post(notes_client, {"text": ""}, "k-bad")
     assert first.status_code == again.status_code == 422
     assert again.data == first.data
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.mimetype == "application/problem+json"
 
 
-def test_a_refused_role_is_not_remembered_so_the_key_stays_usable(client, engine):
-    assert post(client, {"text": "hi"}, "k-role", role="auditor", sub="u-1").status_code == 403
-    assert post(client, {"text": "hi"}, "k-role", role="supervisor", sub="u-1").status_code == 201
+def test_a_refused_role_is_not_remembered_so_the_key_stays_usable(notes_client, engine):
+    assert (
+        post(notes_client, {"text": "hi"}, "k-role", role="auditor", sub="u-1").status_code == 403
+    )
+    assert (
+        post(notes_client, {"text": "hi"}, "k-role", role="supervisor", sub="u-1").status_code
+        == 201
+    )
     assert event_count(engine) == 1
 
 
-def test_key_claimed_without_a_stored_response_answers_409(client, engine):
+def test_key_claimed_without_a_stored_response_answers_409(notes_client, engine):
     """Crashed after the effects committed but before the answer was stored: never redo it."""
-    assert post(client, {"text": "hi"}, "k-crash").status_code == 201
+    assert post(notes_client, {"text": "hi"}, "k-crash").status_code == 201
     with write_transaction(engine) as conn:
         conn.execute(update(idempotency_keys).values(status_code=None, response_body=None))
-    response = post(client, {"text": "hi"}, "k-crash")
+    response = post(notes_client, {"text": "hi"}, "k-crash")
     assert response.status_code == 409
     assert "in progress" in response.get_json(force=True)["detail"]
     assert event_count(engine) == 1
 
 
-def test_records_older_than_a_day_are_forgotten_and_replaced(client, engine, app):
-    assert post(client, {"text": "hi"}, "k-old").status_code == 201
-    state = app.extensions["warden"]
+def test_records_older_than_a_day_are_forgotten_and_replaced(notes_client, engine, notes_app):
+    assert post(notes_client, {"text": "hi"}, "k-old").status_code == 201
+    state = notes_app.extensions["warden"]
     later = state.clock() + timedelta(hours=24, minutes=1)
     state.clock = lambda: later
-    assert post(client, {"text": "new body"}, "k-old").status_code == 201
+    assert post(notes_client, {"text": "new body"}, "k-old").status_code == 201
     assert event_count(engine) == 2
-    replay = post(client, {"text": "new body"}, "k-old")
+    replay = post(notes_client, {"text": "new body"}, "k-old")
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert event_count(engine) == 2
 
 
-def test_concurrent_duplicates_take_effect_once(app, engine):
+def test_concurrent_duplicates_take_effect_once(notes_app, engine):
     """Both requests pass the pre-check; the claim in the write transaction picks one winner."""
     both_checked = threading.Barrier(2, timeout=30)
-    app.config["BEFORE_EXECUTE"] = both_checked.wait
+    notes_app.config["BEFORE_EXECUTE"] = both_checked.wait
     statuses = []
 
     def send():
-        statuses.append(post(app.test_client(), {"text": "race"}, "k-race").status_code)
+        statuses.append(post(notes_app.test_client(), {"text": "race"}, "k-race").status_code)
 
     threads = [threading.Thread(target=send) for _ in range(2)]
     for thread in threads:
@@ -122,6 +117,6 @@ def test_concurrent_duplicates_take_effect_once(app, engine):
         thread.join()
     assert sorted(statuses) == [201, 409]
     assert event_count(engine) == 1
-    app.config["BEFORE_EXECUTE"] = None
-    replay = post(app.test_client(), {"text": "race"}, "k-race")
+    notes_app.config["BEFORE_EXECUTE"] = None
+    replay = post(notes_app.test_client(), {"text": "race"}, "k-race")
     assert (replay.status_code, replay.headers["Idempotent-Replayed"]) == (201, "true")
