@@ -1,9 +1,10 @@
 """A toy aggregate for testing the shared machinery: a ledger that opens, takes and pays money."""
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
-from shared.application import Aggregate
-from shared.envelope import NewEvent
+from shared.application import Aggregate, execute
+from shared.envelope import Actor, Context, NewEvent
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,14 @@ def decide_move(fen: int):
 
 
 LEDGER = Aggregate(name="ledger", initial=Ledger(), evolve=evolve)
+
+
+TEST_CONTEXT = Context(Actor("system", "test"), datetime(2026, 1, 1, tzinfo=UTC), "corr")
+
+
+def make_ledgers(engine, count: int, deposits: int = 1, prefix: str = "L") -> None:
+    """Open `count` ledgers and deposit into each: 1 + deposits events per ledger."""
+    for i in range(count):
+        execute(engine, LEDGER, f"{prefix}{i}", decide_open, TEST_CONTEXT)
+        for _ in range(deposits):
+            execute(engine, LEDGER, f"{prefix}{i}", decide_move(100), TEST_CONTEXT)

@@ -1,16 +1,14 @@
 """The relay and consumers against a real JetStream: nothing lost, nothing twice, poison parked."""
 
 import asyncio
-import time
 from datetime import UTC, datetime
 
 import nats
 import pytest
-from ledger_domain import LEDGER, decide_move, decide_open
+from ledger_domain import make_ledgers
 from sqlalchemy import Column, MetaData, String, Table, func, select
 
 from shared import codec, eventstore, lease, messaging
-from shared.application import execute
 from shared.config import Settings
 from shared.consumer import Handler, MessageProcessor, consume
 from shared.db import make_engine, read_transaction
@@ -18,6 +16,7 @@ from shared.envelope import Actor, Context
 from shared.relay import CHECKPOINT, LEASE, Relay
 from shared.schema import checkpoints, dead_letters
 from shared.testing.servers import NatsProcess
+from shared.testing.waiting import eventually
 
 CTX = Context(Actor("system", "test"), datetime(2026, 1, 1, tzinfo=UTC), "corr")
 
@@ -82,22 +81,6 @@ def settings_for(nats_url, namespace) -> Settings:
     )
 
 
-def make_ledgers(engine, count, deposits=1, prefix="L"):
-    for i in range(count):
-        execute(engine, LEDGER, f"{prefix}{i}", decide_open, CTX)
-        for _ in range(deposits):
-            execute(engine, LEDGER, f"{prefix}{i}", decide_move(100), CTX)
-
-
-async def run_until(predicate, tasks_stop, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await asyncio.to_thread(predicate):
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
-
 async def consume_all(js, down, ns, predicate, timeout=30.0):
     stop = asyncio.Event()
     task = asyncio.create_task(
@@ -106,7 +89,7 @@ async def consume_all(js, down, ns, predicate, timeout=30.0):
         )
     )
     try:
-        return await run_until(predicate, stop, timeout)
+        return await eventually(predicate, timeout)
     finally:
         stop.set()
         await task
@@ -287,12 +270,12 @@ def test_nats_restart_mid_stream_loses_nothing(source, downstream, nats_namespac
             )
         )
         try:
-            await run_until(lambda: len(downstream.effects()) >= 30, stop)
+            await eventually(lambda: len(downstream.effects()) >= 30)
             server.stop()
             await asyncio.to_thread(make_ledgers, source, 20, 2, "M")  # written while NATS is down
             await asyncio.sleep(1)
             server.start()
-            return await run_until(lambda: len(downstream.effects()) >= 180, stop, timeout=60)
+            return await eventually(lambda: len(downstream.effects()) >= 180, timeout=60)
         finally:
             stop.set()
             await asyncio.gather(relay, consumer)

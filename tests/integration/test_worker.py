@@ -1,39 +1,23 @@
 """The worker: one active relay among several workers, consumers wired from the service spec."""
 
 import asyncio
-import time
 from datetime import UTC, datetime
 
 import nats
-from ledger_domain import LEDGER, decide_move, decide_open
+from ledger_domain import make_ledgers
 from sqlalchemy import Column, String, Table, select
 
 from shared import eventstore, messaging
-from shared.application import execute
 from shared.config import Settings
 from shared.db import make_engine, read_transaction
 from shared.envelope import Actor, Context
 from shared.projections import Projections
 from shared.relay import Relay
 from shared.service import ServiceSpec, Timer
+from shared.testing.waiting import eventually
 from shared.worker import run_worker
 
 CTX = Context(Actor("system", "test"), datetime(2026, 1, 1, tzinfo=UTC), "corr")
-
-
-def make_ledgers(engine, count):
-    for i in range(count):
-        execute(engine, LEDGER, f"L{i}", decide_open, CTX)
-        execute(engine, LEDGER, f"L{i}", decide_move(100), CTX)
-
-
-async def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await asyncio.to_thread(predicate):
-            return True
-        await asyncio.sleep(0.1)
-    return False
 
 
 def test_several_relays_on_one_log_publish_each_event_once(database_url, nats_url, nats_namespace):
@@ -56,7 +40,7 @@ def test_several_relays_on_one_log_publish_each_event_once(database_url, nats_ur
         tasks = [asyncio.create_task(relay.run(stop)) for relay in relays]
         try:
             await asyncio.to_thread(make_ledgers, engine, 25)
-            published = await wait_for(lambda: sum(r.published for r in relays) >= 50)
+            published = await eventually(lambda: sum(r.published for r in relays) >= 50)
             await asyncio.sleep(0.5)  # let any second relay show itself, if one were active
             info = await js.stream_info(stream)
             return published, [r.published for r in relays], info.state.messages
@@ -121,7 +105,7 @@ def test_worker_relays_own_events_consumes_others_and_runs_timers(
         ]
         try:
             await asyncio.to_thread(make_ledgers, source, 5)
-            return await wait_for(lambda: audited() >= 10)
+            return await eventually(lambda: audited() >= 10)
         finally:
             stop.set()
             await asyncio.gather(*workers)
