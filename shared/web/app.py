@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from shared import eventstore
 from shared.config import Settings
 from shared.db import make_engine
+from shared.money import Money
 from shared.service import ServiceSpec
 from shared.tokens import check_secret
 from shared.web.auth import BEARER_SCHEME, init_auth
@@ -55,6 +56,7 @@ def create_service_app(
     api = WardenApi(
         app, spec_kwargs={"components": {"securitySchemes": {"bearerAuth": BEARER_SCHEME}}}
     )
+    api.register_field(Money, "string", "money")  # "50000.00" in the OpenAPI document
     for blueprint in spec.blueprints():
         api.register_blueprint(blueprint)
     init_problems(app)  # after Api(), whose own HTTPException handler this replaces
