@@ -26,7 +26,9 @@ from shared.tokens import ROLES, mint_token
 from shared.web.app import create_service_app
 from shared.web.auth import current_actor, requires
 from shared.web.context import command_context
+from shared.web.history import HistorySchema, history
 from shared.web.idempotency import claim_in
+from shared.web.pagination import PageArgs, decode_cursor, page
 from shared.web.problems import Problem
 from shared.web.state import web_state
 
@@ -44,6 +46,11 @@ class NoteOut(Schema):
     text = fields.String()
     priority = fields.Integer()
     author = fields.String()
+
+
+class NotePage(Schema):
+    items = fields.List(fields.Nested(NoteOut))
+    next_cursor = fields.String(allow_none=True)
 
 
 class WhoAmI(Schema):
@@ -126,6 +133,27 @@ def notes_blueprint(notes: Table) -> Blueprint:
         if row is None:
             raise Problem(404, detail=f"No note {note_id}.")
         return dict(row)
+
+    @blp.route("/<note_id>/events")
+    @requires(*ROLES)
+    @blp.response(200, HistorySchema)
+    def note_events(note_id):
+        """A note's own events."""
+        return history(note_id, "note")
+
+    @blp.route("/list")
+    @requires(*ROLES)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, NotePage)
+    def list_notes(args):
+        """Notes, newest first."""
+        query = select(notes).order_by(notes.c.id.desc()).limit(args["limit"] + 1)
+        after = decode_cursor(args["cursor"])
+        if after is not None:
+            query = query.where(notes.c.id < after[0])
+        with read_transaction(web_state().engine) as conn:
+            rows = [dict(row) for row in conn.execute(query).mappings()]
+        return page(rows, args["limit"], lambda row: [row["id"]])
 
     @blp.route("/whoami")
     @requires(*ROLES)
