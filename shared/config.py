@@ -26,6 +26,8 @@ class Settings:
     relay_lag_ready_limit: int = 10_000
     consumer_max_attempts: int = 5
     max_body_bytes: int = 1_048_576
+    # A service's rules/policy TOML (limits, thresholds, SLAs); "" means the file it ships.
+    rules_file: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -46,7 +48,7 @@ def stream_name(namespace: str, service: str) -> str:
 
 
 # Settings that differ per service on one host carry its name: WARDEN_ACCOUNTS_PORT.
-PER_SERVICE = frozenset({"database_url", "port"})
+PER_SERVICE = frozenset({"database_url", "port", "rules_file"})
 
 
 def env_name(service: str, setting: str) -> str:
