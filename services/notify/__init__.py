@@ -1,14 +1,48 @@
 """The notify service: contact book, templates, notifications, deliveries and campaigns."""
 
-from shared.config import load_settings
-from shared.service import ServiceSpec
+import random
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from shared.config import Settings, load_settings
+from shared.service import ServiceSpec, Timer
 
 NAME = "notify"
+DISPATCH_SECONDS = 1.0
+CAMPAIGN_SECONDS = 1.0
 
 
-def service_spec() -> ServiceSpec:
-    """Everything the web app and the worker need to know about this service."""
-    return ServiceSpec(name=NAME)
+def service_spec(
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] | None = None,
+    channels: Mapping | None = None,
+    jitter: Callable[[], float] = random.random,
+) -> ServiceSpec:
+    """Everything the web app and the worker need to know about this service.
+
+    `settings` are the ones handlers use (the core hands them none); without them the
+    environment's. `clock`, `channels` and `jitter` are for tests.
+    """
+    from services.notify.api import make_blueprints
+    from services.notify.application import Runtimes
+    from services.notify.handlers import make_subscriptions
+    from services.notify.projections import make_projections
+    from services.notify.timers import CampaignFanOut, Dispatcher
+    from shared.web.state import utc_now
+
+    projections = make_projections()
+    runtimes = Runtimes(projections, settings)
+    dispatcher = Dispatcher(runtimes, channels=channels, jitter=jitter)
+    return ServiceSpec(
+        name=NAME,
+        projections=projections,
+        blueprints=lambda: make_blueprints(runtimes),
+        subscriptions=make_subscriptions(runtimes.default, clock or utc_now),
+        timers=(
+            Timer("dispatch", DISPATCH_SECONDS, dispatcher.run),
+            Timer("campaigns", CAMPAIGN_SECONDS, CampaignFanOut(runtimes).run),
+        ),
+    )
 
 
 def create_app(config: dict | None = None):
