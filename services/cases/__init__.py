@@ -6,9 +6,25 @@ from shared.service import ServiceSpec
 NAME = "cases"
 
 
-def service_spec() -> ServiceSpec:
-    """Everything the web app and the worker need to know about this service."""
-    return ServiceSpec(name=NAME)
+def service_spec(rules_file: str = "") -> ServiceSpec:
+    """Everything the web app and the worker need to know about this service.
+
+    `rules_file` is the SLA policy the worker's handlers open cases with ("" = the packaged
+    rules.toml); the web app reads it from its settings.
+    """
+    from services.cases.api import make_cases_blueprint
+    from services.cases.handlers import subscriptions
+    from services.cases.police_api import make_police_blueprint
+    from services.cases.projections import projections
+    from services.cases.timers import SLA_TIMER
+
+    return ServiceSpec(
+        name=NAME,
+        projections=projections,
+        blueprints=lambda: [make_cases_blueprint(), make_police_blueprint()],
+        subscriptions=subscriptions(rules_file),
+        timers=(SLA_TIMER,),
+    )
 
 
 def create_app(config: dict | None = None):

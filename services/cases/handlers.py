@@ -1,0 +1,94 @@
+"""What the cases service does when withdrawals or accounts report something (docs/events.md).
+
+Each handler runs in the consumer's transaction with the inbox row, and opening is a decision
+that emits nothing for a case that exists, so no delivery can make a second case.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection
+
+from services.cases import decisions, opening
+from services.cases.domain import CASE
+from services.cases.projections import projections
+from services.cases.rules import load_rules
+from shared.application import execute_in
+from shared.envelope import SYSTEM_ACTOR, Context, Envelope
+
+CANCELLED_AT_COUNTER = "The withdrawal was cancelled at the counter."
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _occurred_at(envelope: Envelope) -> datetime:
+    """When the fact happened at its source: the SLA runs from there, not from our delivery."""
+    moment = datetime.fromisoformat(envelope.occurred_at)
+    if moment.tzinfo is None:
+        raise ValueError(f"occurred_at {envelope.occurred_at!r} has no time zone")
+    return moment.astimezone(UTC)
+
+
+def _opener(build, rules_file: str, clock: Clock):
+    def handle(conn: Connection, envelope: Envelope) -> None:
+        command = build(
+            envelope.event_id, _occurred_at(envelope), envelope.data, load_rules(rules_file)
+        )
+        context = Context.reacting_to(envelope, occurred_at=clock())
+        execute_in(
+            conn,
+            CASE,
+            command.case_id,
+            lambda state: decisions.decide_open(state, command, context.occurred_at),
+            context,
+            projections,
+        )
+
+    return handle
+
+
+def on_withdrawal_held(rules_file: str = "", clock: Clock = _utc_now):
+    """A held withdrawal opens its police_verification case, case_<event id>."""
+    return _opener(opening.from_withdrawal_held, rules_file, clock)
+
+
+def on_account_opening_referred(rules_file: str = "", clock: Clock = _utc_now):
+    """A referred account opening opens its due_diligence_review case, case_<event id>."""
+    return _opener(opening.from_account_opening_referred, rules_file, clock)
+
+
+def on_withdrawal_cancelled(clock: Clock = _utc_now):
+    """A withdrawal cancelled while its case is open resolves the case customer_cancelled."""
+
+    def handle(conn: Connection, envelope: Envelope) -> None:
+        case_id = envelope.data.get("case_id")
+        if not case_id:
+            return
+        context = Context.reacting_to(envelope, occurred_at=clock())
+        execute_in(
+            conn,
+            CASE,
+            case_id,
+            lambda state: decisions.decide_withdrawal_cancelled(
+                state, CANCELLED_AT_COUNTER, SYSTEM_ACTOR.sub
+            ),
+            context,
+            projections,
+        )
+
+    return handle
+
+
+def subscriptions(rules_file: str = "", clock: Clock = _utc_now) -> dict:
+    return {
+        "withdrawals": {
+            "WithdrawalHeld": on_withdrawal_held(rules_file, clock),
+            "WithdrawalCancelled": on_withdrawal_cancelled(clock),
+        },
+        "accounts": {
+            "AccountOpeningReferred": on_account_opening_referred(rules_file, clock),
+        },
+    }
