@@ -17,6 +17,7 @@ from shared.application import Aggregate, execute
 from shared.config import Settings
 from shared.db import read_transaction
 from shared.envelope import NewEvent
+from shared.eventstore import ConcurrencyError
 from shared.ids import new_id
 from shared.projections import Projections
 from shared.schema import events
@@ -161,6 +162,12 @@ def notes_blueprint(notes: Table) -> Blueprint:
     def whoami():
         """The caller, as the token describes them."""
         return current_actor()
+
+    @blp.route("/race", methods=["POST"])
+    @requires(*ROLES)
+    def race():
+        """Lose an optimistic-concurrency race on every retry."""
+        raise ConcurrencyError("stream moved")
 
     @blp.route("/boom", methods=["POST"])
     @requires(*ROLES)

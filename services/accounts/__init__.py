@@ -8,7 +8,19 @@ NAME = "accounts"
 
 def service_spec() -> ServiceSpec:
     """Everything the web app and the worker need to know about this service."""
-    return ServiceSpec(name=NAME)
+    from services.accounts.api import make_blueprints
+    from services.accounts.handlers import make_handlers
+    from services.accounts.projections import make_projections
+    from services.accounts.timers import restriction_expiry, tier_decay
+
+    projections = make_projections()
+    return ServiceSpec(
+        name=NAME,
+        projections=projections,
+        blueprints=make_blueprints,
+        subscriptions=make_handlers(projections),
+        timers=(tier_decay(projections), restriction_expiry(projections)),
+    )
 
 
 def create_app(config: dict | None = None):

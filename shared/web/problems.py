@@ -132,7 +132,17 @@ def from_unexpected(error: Exception) -> Response:
     )
 
 
+def from_lost_race(error: Exception) -> Response:
+    """A command lost its optimistic-concurrency race on every retry: DOMAIN §2 says 409."""
+    return problem_response(
+        Problem(409, "conflict", "Someone else changed this at the same moment; try again.")
+    )
+
+
 def init_problems(app: Flask) -> None:
+    from shared.eventstore import ConcurrencyError
+
     app.register_error_handler(Problem, problem_response)
+    app.register_error_handler(ConcurrencyError, from_lost_race)
     app.register_error_handler(HTTPException, from_http_exception)
     app.register_error_handler(Exception, from_unexpected)

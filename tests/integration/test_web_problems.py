@@ -116,3 +116,8 @@ def test_development_secret_is_announced_loudly(sqlite_url, caplog):
 def test_short_jwt_secret_refuses_to_start(sqlite_url):
     with pytest.raises(ValueError, match="at least 32 bytes"):
         make_app(sqlite_url, jwt_secret="short")
+
+
+def test_a_command_that_keeps_losing_its_race_is_a_409_problem(notes_client):
+    response = notes_client.post("/v1/notes/race", headers=bearer())
+    assert_problem(response, 409, "conflict")

@@ -1,0 +1,291 @@
+"""One short function per command: load, fold, decide, append and project in one transaction."""
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+
+from sqlalchemy import Connection, Engine
+
+from services.accounts import queries
+from services.accounts.accounts import ACCOUNT
+from services.accounts.customers import CUSTOMER, decide_change_contact, decide_register
+from services.accounts.errors import Conflict, Rejected
+from services.accounts.opening import OpenAccount, decide_close, decide_open, decide_review_outcome
+from services.accounts.policy import Policy
+from services.accounts.restrictions import (
+    decide_expire,
+    decide_lift,
+    decide_restrict,
+    decide_restrict_once,
+)
+from services.accounts.tiers import (
+    decide_apply_override,
+    decide_decay,
+    decide_police_outcome,
+    decide_record_hold,
+    decide_request_override,
+)
+from services.accounts.watchlist import WATCHLIST_ENTRY, decide_add, decide_remove
+from shared import eventstore
+from shared.application import Outcome, execute, execute_in
+from shared.db import write_transaction
+from shared.envelope import Context
+from shared.projections import Projections
+
+OnTransaction = Callable[[Connection], None] | None
+
+
+# Customers
+
+
+def register_customer(
+    engine: Engine,
+    projections: Projections,
+    policy: Policy,
+    customer_id: str,
+    details: dict,
+    today: date,
+    context: Context,
+    on_transaction: OnTransaction = None,
+) -> Outcome:
+    """One customer per id number: the check and the append share the append lock."""
+    with write_transaction(engine) as conn:
+        if on_transaction is not None:
+            on_transaction(conn)
+        eventstore.lock_log(conn)
+        existing = queries.customer_with_id_number(conn, details["id_number"])
+        if existing is not None:
+            raise Conflict(f"This id number is already registered as customer {existing}.")
+        return execute_in(
+            conn,
+            CUSTOMER,
+            customer_id,
+            lambda state: decide_register(state, customer_id, details, today, policy.elderly_age),
+            context,
+            projections,
+        )
+
+
+def change_contact(
+    engine, projections, customer_id: str, contact: dict, context, on_transaction=None
+) -> Outcome:
+    return execute(
+        engine,
+        CUSTOMER,
+        customer_id,
+        lambda state: decide_change_contact(
+            state, contact["phone"], contact["email"], contact["preferred_language"]
+        ),
+        context,
+        projections,
+        on_transaction=on_transaction,
+    )
+
+
+# Opening and closing
+
+
+def open_account(
+    engine: Engine,
+    projections: Projections,
+    policy: Policy,
+    command: OpenAccount,
+    context: Context,
+    on_transaction: OnTransaction = None,
+) -> Outcome:
+    """Due diligence reads and the decision in one transaction under the append lock, so two
+    openings for one customer cannot both miss MULTIPLE_RECENT_ACCOUNTS."""
+    now = context.occurred_at
+    with write_transaction(engine) as conn:
+        if on_transaction is not None:
+            on_transaction(conn)
+        eventstore.lock_log(conn)
+        facts = queries.opening_facts(conn, command.customer_id, policy, now)
+        if facts is None:
+            raise Rejected("No such customer.", field="customer_id")
+        # A refusal's payload has no branch; the metadata keeps it for the branch's tellers.
+        context = replace(context, extra={**context.extra, "branch_id": command.branch_id})
+        return execute_in(
+            conn,
+            ACCOUNT,
+            command.account_id,
+            lambda state: decide_open(state, command, facts, policy, now),
+            context,
+            projections,
+        )
+
+
+def close_account(engine, projections, account_id, reason, context, on_transaction=None):
+    def decide(state):
+        return decide_close(state, reason)
+
+    return execute(
+        engine, ACCOUNT, account_id, decide, context, projections, on_transaction=on_transaction
+    )
+
+
+# Tiers and restrictions from staff
+
+
+def request_override(
+    engine, projections, policy, account_id, override_id, body, context, on_transaction=None
+):
+    def decide(state):
+        return decide_request_override(
+            state, override_id, body["tier"], body["reason"], context.actor.sub, policy
+        )
+
+    return execute(
+        engine, ACCOUNT, account_id, decide, context, projections, on_transaction=on_transaction
+    )
+
+
+def apply_override(
+    engine, projections, policy, account_id, override_id, context, on_transaction=None
+):
+    def decide(state):
+        return decide_apply_override(state, override_id, context.actor.sub, policy)
+
+    return execute(
+        engine, ACCOUNT, account_id, decide, context, projections, on_transaction=on_transaction
+    )
+
+
+def restrict(engine, projections, account_id, restriction_id, body, context, on_transaction=None):
+    source = body.get("source") or {"kind": "staff", "id": context.actor.sub}
+
+    def decide(state):
+        return decide_restrict(
+            state,
+            restriction_id,
+            body["type"],
+            body["reason"],
+            source,
+            body.get("expires_at"),
+            context.actor.sub,
+            context.occurred_at,
+        )
+
+    return execute(
+        engine, ACCOUNT, account_id, decide, context, projections, on_transaction=on_transaction
+    )
+
+
+def lift_restriction(
+    engine, projections, account_id, restriction_id, reason, context, on_transaction=None
+):
+    def decide(state):
+        return decide_lift(state, restriction_id, context.actor.sub, reason)
+
+    return execute(
+        engine, ACCOUNT, account_id, decide, context, projections, on_transaction=on_transaction
+    )
+
+
+# Watchlist
+
+
+def add_to_watchlist(engine, projections, entry_id, body, context, on_transaction=None):
+    def decide(state):
+        return decide_add(
+            state, entry_id, body["id_type"], body["id_number"], body["reference"], body["reason"]
+        )
+
+    return execute(
+        engine,
+        WATCHLIST_ENTRY,
+        entry_id,
+        decide,
+        context,
+        projections,
+        on_transaction=on_transaction,
+    )
+
+
+def remove_from_watchlist(engine, projections, entry_id, reason, context, on_transaction=None):
+    return execute(
+        engine,
+        WATCHLIST_ENTRY,
+        entry_id,
+        lambda state: decide_remove(state, reason),
+        context,
+        projections,
+        on_transaction=on_transaction,
+    )
+
+
+# Reactions to other services' events, inside the consumer's transaction
+
+
+def record_hold(
+    conn, projections, policy, account_id, withdrawal_id, held_at, reasons, context
+) -> Outcome:
+    def decide(state):
+        return decide_record_hold(state, withdrawal_id, held_at, reasons, policy)
+
+    return execute_in(conn, ACCOUNT, account_id, decide, context, projections)
+
+
+def apply_police_outcome(
+    conn, projections, policy, account_id, confirmation: dict, restriction_id, context
+) -> Outcome:
+    """`confirmation`: outcome, police_reference and requested_by (who confirmed it)."""
+
+    def decide(state):
+        return decide_police_outcome(
+            state,
+            confirmation["outcome"],
+            confirmation["police_reference"],
+            restriction_id,
+            confirmation["requested_by"],
+            policy,
+            context.occurred_at,
+        )
+
+    return execute_in(conn, ACCOUNT, account_id, decide, context, projections)
+
+
+def resolve_review(
+    conn, projections, policy, account_id, case_id, outcome, reason, context
+) -> Outcome:
+    def decide(state):
+        return decide_review_outcome(state, case_id, outcome, reason, policy, context.occurred_at)
+
+    return execute_in(conn, ACCOUNT, account_id, decide, context, projections)
+
+
+def restrict_for_case(
+    conn, projections, account_id, restriction_id, request: dict, context
+) -> Outcome:
+    def decide(state):
+        if state.id is None:
+            return []
+        return decide_restrict_once(
+            state,
+            restriction_id,
+            request["type"],
+            request["reason"],
+            {"kind": "case", "id": request["case_id"]},
+            request["expires_at"],
+            request["requested_by"],
+            context.occurred_at,
+        )
+
+    return execute_in(conn, ACCOUNT, account_id, decide, context, projections)
+
+
+# Timers
+
+
+def decay_tier(engine, projections, policy, account_id: str, context: Context) -> Outcome:
+    def decide(state):
+        return decide_decay(state, policy, context.occurred_at)
+
+    return execute(engine, ACCOUNT, account_id, decide, context, projections)
+
+
+def expire_restrictions(engine, projections, account_id: str, context: Context) -> Outcome:
+    def decide(state):
+        return decide_expire(state, context.occurred_at)
+
+    return execute(engine, ACCOUNT, account_id, decide, context, projections)
