@@ -1,5 +1,8 @@
 """The withdrawals service: appointments, requests, screening with explained decisions, holds."""
 
+from services.withdrawals.api import make_blueprints
+from services.withdrawals.handlers import make_subscriptions
+from services.withdrawals.projections import make_projections
 from shared.config import load_settings
 from shared.service import ServiceSpec
 
@@ -8,7 +11,13 @@ NAME = "withdrawals"
 
 def service_spec() -> ServiceSpec:
     """Everything the web app and the worker need to know about this service."""
-    return ServiceSpec(name=NAME)
+    projections = make_projections()
+    return ServiceSpec(
+        name=NAME,
+        projections=projections,
+        blueprints=make_blueprints,
+        subscriptions=make_subscriptions(projections),
+    )
 
 
 def create_app(config: dict | None = None):

@@ -1,0 +1,127 @@
+"""Request and response bodies of the withdrawals API (money as two-decimal CNY strings)."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.withdrawals.domain import CHANNELS, PURPOSES, STATUSES, TRANSFER_CHANNELS
+from shared.money import Currency, Money
+from shared.web.pagination import PageArgs
+
+ID = validate.Length(min=1, max=64)
+TEXT = validate.Length(min=1, max=500)
+POSITIVE = validate.Range(min=1, error="An amount is more than 0.00.")
+
+
+class PayeeSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    account = fields.String(required=True, validate=ID)
+
+
+class AppointmentIn(Schema):
+    account_id = fields.String(required=True, validate=ID)
+    amount = Money(required=True, validate=POSITIVE)
+    currency = Currency(required=True)
+    date = fields.Date(required=True, metadata={"description": "Business date, YYYY-MM-DD"})
+    branch_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ID,
+        metadata={"description": "System callers only; a teller books for their own branch"},
+    )
+    purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
+    source_of_funds = fields.String(required=True, validate=TEXT)
+
+
+class AppointmentOut(Schema):
+    id = fields.String()
+    account_id = fields.String()
+    amount = Money()
+    currency = fields.String()
+    date = fields.String()
+    branch_id = fields.String()
+    purpose = fields.String()
+    source_of_funds = fields.String()
+    status = fields.String(metadata={"description": "booked | used | cancelled"})
+    withdrawal_id = fields.String(allow_none=True)
+    cancellation_reason = fields.String(allow_none=True)
+    booked_at = fields.String()
+    updated_at = fields.String()
+
+
+class AppointmentCancelArgs(Schema):
+    reason = fields.String(load_default="cancelled at the customer's request", validate=TEXT)
+
+
+class WithdrawalIn(Schema):
+    account_id = fields.String(required=True, validate=ID)
+    amount = Money(required=True, validate=POSITIVE)
+    currency = Currency(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
+    payee = fields.Nested(PayeeSchema, load_default=None, allow_none=True)
+    appointment_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    branch_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ID,
+        metadata={"description": "System callers only; a teller acts for their own branch"},
+    )
+
+    @validates_schema
+    def payee_only_for_transfers(self, data, **kwargs):
+        if "channel" not in data:
+            return
+        transfer = data["channel"] in TRANSFER_CHANNELS
+        if transfer and not data.get("payee"):
+            raise ValidationError("A transfer needs a payee {name, account}.", "payee")
+        if not transfer and data.get("payee"):
+            raise ValidationError("Only transfers have a payee.", "payee")
+
+
+class VerdictOut(Schema):
+    rule = fields.String()
+    outcome = fields.String()
+    applied = fields.Boolean()
+    detail = fields.Dict()
+
+
+class DecisionOut(Schema):
+    rules_version = fields.String()
+    inputs = fields.Dict()
+    verdicts = fields.List(fields.Nested(VerdictOut))
+
+
+class WithdrawalOut(Schema):
+    id = fields.String()
+    account_id = fields.String()
+    customer_id = fields.String(allow_none=True)
+    amount = Money()
+    currency = fields.String()
+    channel = fields.String()
+    purpose = fields.String()
+    payee = fields.Nested(PayeeSchema, allow_none=True)
+    appointment_id = fields.String(allow_none=True)
+    branch_id = fields.String()
+    status = fields.String(metadata={"description": " | ".join(STATUSES)})
+    reasons = fields.List(fields.String())
+    case_id = fields.String(allow_none=True)
+    decision = fields.Nested(DecisionOut)
+    requested_at = fields.String()
+    updated_at = fields.String()
+
+
+class WithdrawalListArgs(PageArgs):
+    account_id = fields.String(load_default=None, validate=ID)
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+
+
+class WithdrawalPage(Schema):
+    items = fields.List(fields.Nested(WithdrawalOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PayoutIn(Schema):
+    """No fields: the teller confirms the money left the counter (or the transfer went)."""
+
+
+class CancellationIn(Schema):
+    reason = fields.String(required=True, validate=TEXT)
