@@ -14,7 +14,7 @@ def service_spec(name: str):
     """Load a service's spec by name; the CLI is the one place that knows all four."""
     if name not in SERVICES:
         raise SystemExit(f"unknown service {name!r}; choose one of {', '.join(SERVICES)}")
-    return importlib.import_module(f"services.{name}").service_spec()
+    return importlib.import_module(f"services.{name}").service_spec(load_settings(name))
 
 
 @contextmanager

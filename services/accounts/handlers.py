@@ -6,7 +6,6 @@ longer allows, is logged and acknowledged rather than retried into the dead lett
 """
 
 import logging
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -14,7 +13,6 @@ from services.accounts import application
 from services.accounts.errors import DomainError
 from services.accounts.policy import Policy, load_policy
 from shared.application import Outcome
-from shared.config import env_name
 from shared.consumer import Handler
 from shared.envelope import Context, Envelope
 from shared.ids import new_id
@@ -23,11 +21,6 @@ from shared.projections import Projections
 log = logging.getLogger(__name__)
 
 DUE_DILIGENCE = "due_diligence_review"
-
-
-def current_policy() -> Policy:
-    """Handlers are not given the settings, so they read the one policy variable themselves."""
-    return load_policy(os.environ.get(env_name("accounts", "rules_file"), ""))
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -54,7 +47,12 @@ def _guarded(name: str, act: Callable[[object, Envelope], Outcome | None]):
     return handle
 
 
-def make_handlers(projections: Projections) -> dict[str, dict[str, Handler]]:
+def make_handlers(projections: Projections, rules_file: str = "") -> dict[str, dict[str, Handler]]:
+    """The subscriptions, deciding with the policy at `rules_file` (settings.rules_file)."""
+
+    def current_policy() -> Policy:
+        return load_policy(rules_file)
+
     def withdrawal_held(conn, envelope):
         data, context = envelope.data, _reacting(envelope)
         held_at = _parse_time(envelope.occurred_at) or context.occurred_at

@@ -1,17 +1,17 @@
 """The cases service: investigation cases, police-bank verification, SLA timers and four eyes."""
 
-from shared.config import load_settings
+from shared.config import Settings, load_settings
 from shared.service import ServiceSpec
 
 NAME = "cases"
 
 
-def service_spec(rules_file: str = "") -> ServiceSpec:
+def service_spec(settings: Settings | None = None) -> ServiceSpec:
     """Everything the web app and the worker need to know about this service.
 
-    `rules_file` is the SLA policy the worker's handlers open cases with ("" = the packaged
-    rules.toml); the web app reads it from its settings.
+    The handlers open cases under the SLA policy at settings.rules_file.
     """
+    settings = settings or load_settings(NAME)
     from services.cases.api import make_cases_blueprint
     from services.cases.handlers import subscriptions
     from services.cases.police_api import make_police_blueprint
@@ -22,7 +22,7 @@ def service_spec(rules_file: str = "") -> ServiceSpec:
         name=NAME,
         projections=projections,
         blueprints=lambda: [make_cases_blueprint(), make_police_blueprint()],
-        subscriptions=subscriptions(rules_file),
+        subscriptions=subscriptions(settings.rules_file),
         timers=(SLA_TIMER,),
     )
 
@@ -31,4 +31,5 @@ def create_app(config: dict | None = None):
     """The Flask app, as gunicorn loads it: 'services.cases:create_app()'."""
     from shared.web.app import create_service_app
 
-    return create_service_app(service_spec(), load_settings(NAME, config))
+    settings = load_settings(NAME, config)
+    return create_service_app(service_spec(settings), settings)

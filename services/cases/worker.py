@@ -6,4 +6,4 @@ from shared.worker import main
 
 if __name__ == "__main__":
     settings = load_settings(NAME)
-    main(service_spec(settings.rules_file), settings)
+    main(service_spec(settings), settings)

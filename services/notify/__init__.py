@@ -20,8 +20,7 @@ def service_spec(
 ) -> ServiceSpec:
     """Everything the web app and the worker need to know about this service.
 
-    `settings` are the ones handlers use (the core hands them none); without them the
-    environment's. `clock`, `channels` and `jitter` are for tests.
+    Without `settings`, the environment's. `clock`, `channels` and `jitter` are for tests.
     """
     from services.notify.api import make_blueprints
     from services.notify.application import Runtimes
@@ -49,4 +48,5 @@ def create_app(config: dict | None = None):
     """The Flask app, as gunicorn loads it: 'services.notify:create_app()'."""
     from shared.web.app import create_service_app
 
-    return create_service_app(service_spec(), load_settings(NAME, config))
+    settings = load_settings(NAME, config)
+    return create_service_app(service_spec(settings), settings)

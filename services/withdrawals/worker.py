@@ -5,4 +5,5 @@ from shared.config import load_settings
 from shared.worker import main
 
 if __name__ == "__main__":
-    main(service_spec(), load_settings(NAME))
+    settings = load_settings(NAME)
+    main(service_spec(settings), settings)
