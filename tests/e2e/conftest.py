@@ -5,6 +5,7 @@ service internals.
 """
 
 import os
+import time
 
 import httpx
 import pytest
@@ -64,3 +65,15 @@ def api(system):
     yield clients
     for client in clients.values():
         client.close()
+
+
+def eventually(probe, timeout: float = 45.0, interval: float = 0.2):
+    """Call `probe` until it returns something truthy (cross-service effects are eventual)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout}s: {probe.__doc__ or probe}")
+        time.sleep(interval)
