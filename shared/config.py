@@ -24,7 +24,12 @@ class Settings:
     relay_batch_size: int = 500
     relay_poll_seconds: float = 0.05
     relay_lag_ready_limit: int = 10_000
+    relay_lease_seconds: float = 10.0
     consumer_max_attempts: int = 5
+    # Deliveries an event may wait for a fact from another stream (RetryLater), ~7 minutes.
+    consumer_wait_attempts: int = 20
+    # How long JetStream waits for an ack before redelivering (a worker killed mid-batch).
+    consumer_ack_wait_seconds: float = 30.0
     max_body_bytes: int = 1_048_576
     # A service's rules/policy TOML (limits, thresholds, SLAs); "" means the file it ships.
     rules_file: str = ""

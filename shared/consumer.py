@@ -36,6 +36,15 @@ class Handler:
     schema_versions: frozenset[int] = frozenset({1})
 
 
+class RetryLater(Exception):
+    """A fact this event depends on has not arrived yet: another stream is behind this one.
+
+    Streams are ordered within themselves only, so a WithdrawalHeld can reach notify before
+    the CustomerRegistered it needs. The message is retried with backoff for a longer budget
+    than a failing handler gets (`wait_attempts`), then parked like any poison message.
+    """
+
+
 class Verdict(enum.Enum):
     ACK = "ack"
     DUPLICATE = "duplicate"
@@ -63,6 +72,7 @@ class MessageProcessor:
     name: str
     handlers: dict[str, Handler]
     max_attempts: int = 5
+    wait_attempts: int = 20
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     counts: dict[str, int] = field(default_factory=dict)
@@ -91,6 +101,11 @@ class MessageProcessor:
             return Result(Verdict.DUPLICATE)
         except (OperationalError, eventstore.ConcurrencyError) as exc:
             # The database or a race, not the message: retry for as long as it takes.
+            return Result(Verdict.RETRY, self._backoff(attempt), str(exc))
+        except RetryLater as exc:
+            if attempt >= self.wait_attempts:
+                reason = f"waited {attempt} deliveries for: {exc}"
+                return self._dead(subject, envelope.event_id, payload, reason, attempt)
             return Result(Verdict.RETRY, self._backoff(attempt), str(exc))
         except Exception as exc:
             log.exception("handler %s failed on %s (attempt %s)", self.name, envelope.type, attempt)
@@ -182,7 +197,12 @@ class MessageProcessor:
 
 
 async def consume(
-    js, processor: MessageProcessor, subject: str, stream: str, stop: asyncio.Event
+    js,
+    processor: MessageProcessor,
+    subject: str,
+    stream: str,
+    stop: asyncio.Event,
+    ack_wait: float = 30.0,
 ) -> None:
     """Fetch, process in a thread (the DB is synchronous), then ack / nak / term."""
     from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -191,7 +211,7 @@ async def consume(
         durable_name=processor.name,
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
-        ack_wait=60,
+        ack_wait=ack_wait,
         max_deliver=-1,
         filter_subject=subject,
     )

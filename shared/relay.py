@@ -32,14 +32,14 @@ class Relay:
         holder: str,
         *,
         publish_timeout: float = 5.0,
-        lease_ttl: float = 10.0,
+        lease_ttl: float | None = None,
     ):
         self.engine = engine
         self.js = js
         self.settings = settings
         self.holder = holder
         self.publish_timeout = publish_timeout
-        self.lease_ttl = lease_ttl
+        self.lease_ttl = lease_ttl or settings.relay_lease_seconds
         self.stream = settings.stream_name()
         self.published = 0
 

@@ -35,6 +35,7 @@ def processors(
             name=consumer_name(spec.name, source),
             handlers={t: h if isinstance(h, Handler) else Handler(h) for t, h in handlers.items()},
             max_attempts=settings.consumer_max_attempts,
+            wait_attempts=settings.consumer_wait_attempts,
         )
         for source, handlers in spec.subscriptions.items()
     }
@@ -56,7 +57,15 @@ async def run_worker(spec: ServiceSpec, settings: Settings, stop: asyncio.Event 
         subject = f"{ns}{source}.>"
         tasks.append(
             asyncio.create_task(
-                consume(js, processor, subject, stream_name(ns, source), stop), name=processor.name
+                consume(
+                    js,
+                    processor,
+                    subject,
+                    stream_name(ns, source),
+                    stop,
+                    settings.consumer_ack_wait_seconds,
+                ),
+                name=processor.name,
             )
         )
     for timer in spec.timers:

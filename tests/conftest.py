@@ -4,6 +4,7 @@ import os
 import uuid
 
 import pytest
+from latency import print_latency
 
 from shared.testing import servers
 
@@ -58,3 +59,8 @@ def nats_url(server_pool) -> str:
 def nats_namespace(unique_name) -> str:
     """Subject prefix and stream-name prefix that no other run or test shares."""
     return f"{unique_name}."
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print this run's cross-service latency figures, if the e2e tests measured any."""
+    print_latency(terminalreporter, os.environ.get("WARDEN_TEST_RUN_ID", ""))

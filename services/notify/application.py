@@ -31,6 +31,7 @@ from services.notify.rules import Rules, load_rules
 from shared.application import Outcome, execute, execute_in
 from shared.businesstime import business_date
 from shared.config import Settings, load_settings
+from shared.consumer import RetryLater
 from shared.envelope import Context, NewEvent, iso
 from shared.projections import Projections
 
@@ -106,9 +107,12 @@ def request_notification(
     `request` has customer_id, template, source_event_id, source_event_type, facts and
     optionally campaign_id. The notification id makes a repeat of the same request a no-op.
     """
-    event = plan_notification(
-        runtime, notification_id, request, find_contact(conn, runtime, request["customer_id"]), now
-    )
+    contact = find_contact(conn, runtime, request["customer_id"])
+    if contact is None and request.get("campaign_id") is None:
+        # The accounts event that introduces this customer is still on its way (another
+        # stream); the consumer retries this one until it has arrived.
+        raise RetryLater(f"customer {request['customer_id']} is not in the contact book yet")
+    event = plan_notification(runtime, notification_id, request, contact, now)
     return execute_in(
         conn,
         NOTIFICATION,

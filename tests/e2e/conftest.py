@@ -39,6 +39,7 @@ def system(request, tmp_path_factory, server_pool):
     var = tmp_path_factory.mktemp(f"e2e-{request.param}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARDEN_")}
     env.update({"WARDEN_VAR_DIR": str(var), "WARDEN_JWT_SECRET": SECRET})
+    env.update(getattr(request.module, "SYSTEM_ENV", {}))
     created = []
     for name in SERVICES:
         env[f"WARDEN_{name.upper()}_PORT"] = str(servers.free_port())
@@ -49,6 +50,7 @@ def system(request, tmp_path_factory, server_pool):
             created.append((admin, database))
     log = open(var / "system.log", "wb")  # noqa: SIM115 - closed after the system stops
     running = System(list(SERVICES), env, output=log)
+    running.backend = request.param
     try:
         running.start()
         yield running

@@ -75,11 +75,18 @@ def book_appointment(api, account_id: str, amount: str, purpose: str) -> dict:
 
 
 def request_withdrawal(api, account_id: str, amount: str, channel: str, purpose: str, **extra):
+    """Request it; a 404 means withdrawals has not heard of the account yet, so ask again."""
     body = {"account_id": account_id, "amount": amount, "currency": "CNY", "channel": channel,
             "purpose": purpose, **extra}  # fmt: skip
     if channel.endswith("_transfer"):
         body.setdefault("payee", {"name": "李强", "account": "6222000011112222"})
-    return ok(api["withdrawals"].call("POST", "/v1/withdrawals", json=body, **TELLER), 201)
+
+    def requested():
+        """withdrawals has heard of the account"""
+        response = api["withdrawals"].call("POST", "/v1/withdrawals", json=body, **TELLER)
+        return None if response.status_code == 404 else ok(response, 201)
+
+    return eventually(requested)
 
 
 def withdrawal(api, withdrawal_id: str) -> dict:
@@ -123,3 +130,32 @@ def notification_templates(api, customer_id: str) -> list[str]:
 
 def event_types(api, service: str, path: str) -> list[str]:
     return [e["type"] for e in ok(api[service].call("GET", f"{path}/events", **AUDITOR))["items"]]
+
+
+def history(api, service: str, path: str) -> list[dict]:
+    return ok(api[service].call("GET", f"{path}/events", **AUDITOR))["items"]
+
+
+def recorded(events: list[dict], event_type: str) -> datetime:
+    (moment,) = [e["recorded_at"] for e in events if e["type"] == event_type]
+    return datetime.fromisoformat(moment)
+
+
+def hops(api, held: dict, case: dict) -> dict[str, float]:
+    """Seconds each cross-service hop took, from the events' own recorded_at stamps."""
+    withdrawal_events = history(api, "withdrawals", f"/v1/withdrawals/{held['id']}")
+    case_events = history(api, "cases", f"/v1/cases/{case['id']}")
+    held_event = next(e for e in withdrawal_events if e["type"] == "WithdrawalHeld")
+    notification = history(api, "notify", f"/v1/notifications/ntf_{held_event['event_id']}")
+    moved = "WithdrawalReleased" if held.get("outcome") == "cleared" else "WithdrawalBlocked"
+    held_at = recorded(withdrawal_events, "WithdrawalHeld")
+    return {
+        "hold -> case opened": (recorded(case_events, "CaseOpened") - held_at).total_seconds(),
+        "hold -> notification": (
+            recorded(notification, "NotificationRequested") - held_at
+        ).total_seconds(),
+        "confirmation -> withdrawal moved": (
+            recorded(withdrawal_events, moved)
+            - recorded(case_events, "PoliceVerificationConfirmed")
+        ).total_seconds(),
+    }

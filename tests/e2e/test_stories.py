@@ -3,6 +3,7 @@
 from datetime import date
 
 from conftest import eventually
+from latency import record_latency
 from story import (
     AUDITOR,
     INVESTIGATOR,
@@ -12,6 +13,7 @@ from story import (
     book_appointment,
     case_for,
     event_types,
+    hops,
     liaison,
     notification_templates,
     ok,
@@ -160,3 +162,33 @@ def test_story_4_another_unit_can_neither_see_nor_confirm_the_request(api):
         == "awaiting_police"
     )
     assert INVESTIGATOR["role"] == "investigator"
+
+
+LATENCY_SAMPLES = 20
+
+
+def test_propagation_latency_is_measured_for_every_hop(api, system):
+    """Figures, not assertions: p50/p95/p99 are printed at the end of the run (see conftest)."""
+    held = []
+    for i in range(LATENCY_SAMPLES):
+        customer = register_customer(api, date(1980, 1, 1), "engineer")
+        opened = open_account(api, customer["id"])
+        item = request_withdrawal(
+            api, opened["id"], f"{20000 + i}.00", "counter_cash", "investment"
+        )
+        assert item["status"] == "held"
+        held.append(item)
+    for item in held:
+        case = case_for(api, withdrawal_id=item["id"], case_type="police_verification")
+        act(api, case["id"], "claim", {})
+        request = {"police_unit": "PSB-HF-001", "summary": "latency sample"}
+        verification = act(api, case["id"], "verification-requests", request, status=201)
+        ok(confirm(api, verification["id"], "cleared"))
+        item["case"], item["outcome"] = case, "cleared"
+    samples = []
+    for item in held:
+        eventually(lambda item=item: withdrawal(api, item["id"])["status"] == "released")
+        eventually(lambda item=item: notification_templates(api, item["customer_id"]))
+        samples.append(hops(api, item, item["case"]))
+    record_latency(system.backend, samples)
+    assert len(samples) == LATENCY_SAMPLES and all(len(s) == 3 for s in samples)

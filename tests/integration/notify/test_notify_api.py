@@ -1,7 +1,7 @@
 """Notify's endpoints on SQLite and PostgreSQL: roles, validation, idempotency, lists, history."""
 
 import pytest
-from notify_support import Notify, bearer, held, notify_settings
+from notify_support import Notify, account_opened, bearer, held, notify_settings
 from sqlalchemy import func, select
 
 from shared.db import read_transaction
@@ -73,7 +73,15 @@ def test_unknown_ids_are_404(client):
 def test_lists_filter_by_customer_and_status_newest_first_in_pages(notify, client):
     first = [held_for(notify, "c1") for _ in range(3)]
     other = held_for(notify, "c2")
-    notify.deliver("WithdrawalHeld", held("unknown-customer"))
+    notify.register("c3")
+    opt_out = {"education_opt_out": True}
+    assert (
+        client.post(
+            "/v1/customers/c3/preferences", json=opt_out, headers=bearer("teller")
+        ).status_code
+        == 200
+    )
+    notify.deliver("AccountOpened", account_opened("c3"))  # its welcome tips: suppressed
     seen, cursor = [], None
     while True:
         query = "/v1/notifications?customer_id=c1&limit=2" + (f"&cursor={cursor}" if cursor else "")
@@ -87,7 +95,7 @@ def test_lists_filter_by_customer_and_status_newest_first_in_pages(notify, clien
     everyone = client.get("/v1/notifications", headers=bearer("investigator")).get_json()
     assert len(everyone["items"]) == 5 and everyone["items"][1]["id"] == other
     suppressed = client.get("/v1/notifications?status=suppressed", headers=bearer()).get_json()
-    assert [i["reason"] for i in suppressed["items"]] == ["no_contact"]
+    assert [i["reason"] for i in suppressed["items"]] == ["opted_out"]
     notify.dispatch()
     delivered = client.get("/v1/notifications?status=delivered&customer_id=c2", headers=bearer())
     assert [i["id"] for i in delivered.get_json()["items"]] == [other]

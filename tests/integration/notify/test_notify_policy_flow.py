@@ -2,8 +2,11 @@
 
 from datetime import UTC, datetime
 
+import pytest
 from notify_support import Clock, Notify, account_opened, bearer, held, notify_settings
+from sqlalchemy.exc import NoResultFound
 
+from shared.consumer import RetryLater
 from shared.envelope import as_utc
 
 ELEVEN_PM = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
@@ -87,12 +90,18 @@ def test_an_opt_out_while_a_welcome_waits_for_morning_suppresses_it_then(sqlite_
         notify.close()
 
 
-def test_a_customer_not_yet_in_the_contact_book_is_suppressed_no_contact(sqlite_url):
+def test_an_event_for_a_customer_not_yet_in_the_contact_book_waits_for_them(sqlite_url):
+    """Streams are ordered only within themselves: the hold may outrun CustomerRegistered."""
     notify = at(ELEVEN_PM, sqlite_url)
     try:
-        notification_id = f"ntf_{notify.deliver('WithdrawalHeld', held('stranger')).event_id}"
-        row = notify.notification(notification_id)
-        assert (row["status"], row["reason"], row["body"]) == ("suppressed", "no_contact", None)
+        hold = held("stranger")
+        with pytest.raises(RetryLater):
+            notify.deliver("WithdrawalHeld", hold, event_id="e-held")
+        with pytest.raises(NoResultFound):
+            notify.notification("ntf_e-held")
+        notify.register("stranger")
+        notify.deliver("WithdrawalHeld", hold, event_id="e-held")  # the consumer's redelivery
+        assert notify.notification("ntf_e-held")["status"] == "requested"
     finally:
         notify.close()
 

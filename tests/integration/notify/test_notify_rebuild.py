@@ -45,7 +45,6 @@ def test_a_rebuild_reproduces_every_projection_and_every_read(database_url, tmp_
             },
         )
         notify.deliver("AccountOpened", account_opened("c2", "acc-2"))
-        notify.deliver("WithdrawalHeld", held("ghost"))
         campaign = client.post(
             "/v1/campaigns",
             json={"template": "fraud_tips", "segment": "elderly"},
