@@ -33,7 +33,7 @@ test: $(STAMP)
 	echo "PostgreSQL: $${WARDEN_TEST_POSTGRES_URL:-started by the tests}"; \
 	echo "NATS:       $${WARDEN_TEST_NATS_URL:-started by the tests}"; \
 	$(VENV)/bin/ruff check shared services tests bench; \
-	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/eventstore.py

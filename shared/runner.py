@@ -41,12 +41,20 @@ def service_port(name: str, env: dict) -> int:
 class System:
     """NATS (embedded unless WARDEN_NATS_URL is set) and each service's web and worker."""
 
-    def __init__(self, services: list[str], env: dict, web_workers: int = 1, output=None):
+    def __init__(
+        self,
+        services: list[str],
+        env: dict,
+        web_workers: int = 1,
+        output=None,
+        nats_port: int | None = None,
+    ):
         self.services = services
         self.env = dict(env)
         self.web_workers = web_workers
         self.output = output  # where children write; None inherits ours
         self.var = Path(self.env.get("WARDEN_VAR_DIR", ROOT / "var"))
+        self.nats_port = nats_port  # None: 14222, or any free port if that is taken
         self.nats: NatsProcess | None = None
         self.processes: dict[tuple[str, str], subprocess.Popen] = {}
 
@@ -57,12 +65,14 @@ class System:
     def start(self, timeout: float = 60.0) -> "System":
         self.var.mkdir(parents=True, exist_ok=True)
         if "WARDEN_NATS_URL" not in self.env:
-            self.nats = embedded_nats(self.var)
+            self.nats = embedded_nats(self.var, self.nats_port)
             self.env["WARDEN_NATS_URL"] = self.nats.url
         for name in self.services:
             self.start_process(name, "web")
             self.start_process(name, "worker")
         self.wait_healthy(timeout)
+        if self.exited():  # e.g. a port taken by something else: fail loudly, not later
+            raise RuntimeError(f"exited during start: {', '.join(self.exited())}")
         return self
 
     def start_process(self, name: str, kind: str) -> None:

@@ -46,24 +46,27 @@ class Dispatcher:
         self.holder = holder or worker_holder()
 
     def run(self, engine: Engine, settings: Settings, now: datetime) -> int:
+        """Send what is due, one wave of parallel sends at a time, renewing the lease before each.
+
+        The lease keeps two workers from sending the same batch; it outlives one wave (whose
+        sends are bounded by their timeout), so a worker that dies hands over within seconds.
+        """
         runtime = self.runtimes.for_settings(settings)
         rules = runtime.rules
-        waves = max(1, -(-rules.batch_size // max(rules.parallel_sends, 1)))
-        ttl = max(30.0, 3 * waves * rules.send_timeout_seconds)
+        ttl = max(settings.relay_lease_seconds, 3 * rules.send_timeout_seconds)
         if not lease.try_acquire(engine, "notify-dispatch", self.holder, ttl):
             return 0
         due = due_notifications(engine, runtime, now)
         channels = self.channels or make_channels(rules)
-        with ThreadPoolExecutor(max_workers=max(rules.parallel_sends, 1)) as pool:
-            list(
-                pool.map(
-                    lambda notification_id: self._deliver(
-                        engine, runtime, channels, notification_id, now
-                    ),
-                    due,
-                )
-            )
-        return len(due)
+        wave_size, sent = max(rules.parallel_sends, 1), 0
+        with ThreadPoolExecutor(max_workers=wave_size) as pool:
+            for start in range(0, len(due), wave_size):
+                if start and not lease.try_acquire(engine, "notify-dispatch", self.holder, ttl):
+                    break
+                wave = due[start : start + wave_size]
+                list(pool.map(lambda i: self._deliver(engine, runtime, channels, i, now), wave))
+                sent += len(wave)
+        return sent
 
     def _deliver(self, engine, runtime: NotifyRuntime, channels, notification_id: str, now):
         try:
@@ -85,7 +88,8 @@ class CampaignFanOut:
 
     def run(self, engine: Engine, settings: Settings, now: datetime) -> int:
         runtime = self.runtimes.for_settings(settings)
-        if not lease.try_acquire(engine, "notify-campaigns", self.holder, 60):
+        ttl = max(settings.relay_lease_seconds, 15.0)  # a dead worker hands over quickly
+        if not lease.try_acquire(engine, "notify-campaigns", self.holder, ttl):
             return 0
         done = fan_out_batch(engine, runtime, now)
         complete_campaigns(engine, runtime, now)

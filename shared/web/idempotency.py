@@ -26,8 +26,9 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RETENTION = timedelta(hours=24)
 STORED_HEADERS = ("Location", "Content-Type")
-# Not remembered: the caller is meant to retry these with the same key once things change.
-UNSTORED_STATUSES = frozenset({401, 403, 409, 429})
+# Not remembered: the caller is meant to retry these with the same key once things change
+# (a 404 is often "not heard of yet": DOMAIN §6 tells callers to retry it).
+UNSTORED_STATUSES = frozenset({401, 403, 404, 409, 429})
 MAX_KEY_LENGTH = 200
 IN_PROGRESS = f"A request with this {HEADER} is in progress; retry later."
 

@@ -6,6 +6,7 @@ service internals.
 
 import os
 import time
+import uuid
 
 import httpx
 import pytest
@@ -36,20 +37,22 @@ class Api:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def system(request, tmp_path_factory, server_pool):
+    unique_name = f"t{os.environ['WARDEN_TEST_RUN_ID']}{uuid.uuid4().hex[:8]}"
     var = tmp_path_factory.mktemp(f"e2e-{request.param}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARDEN_")}
     env.update({"WARDEN_VAR_DIR": str(var), "WARDEN_JWT_SECRET": SECRET})
     env.update(getattr(request.module, "SYSTEM_ENV", {}))
     created = []
-    for name in SERVICES:
-        env[f"WARDEN_{name.upper()}_PORT"] = str(servers.free_port())
+    *web_ports, nats_port = servers.free_ports(len(SERVICES) + 1)
+    for name, port in zip(SERVICES, web_ports, strict=True):
+        env[f"WARDEN_{name.upper()}_PORT"] = str(port)
         if request.param == "postgres":
-            database = f"{name}_{var.name}".replace("-", "_").lower()
+            database = f"{name}_{unique_name}"
             admin = server_pool.postgres_admin_url()
             env[f"WARDEN_{name.upper()}_DATABASE_URL"] = servers.create_database(admin, database)
             created.append((admin, database))
     log = open(var / "system.log", "wb")  # noqa: SIM115 - closed after the system stops
-    running = System(list(SERVICES), env, output=log)
+    running = System(list(SERVICES), env, output=log, nats_port=nats_port)
     running.backend = request.param
     try:
         running.start()

@@ -9,13 +9,13 @@ import time
 import urllib.request
 
 from shared.cli import SERVICES
-from shared.testing.servers import free_port
+from shared.testing.servers import free_ports
 
 
 def test_up_starts_embedded_nats_and_four_ready_services_then_stops_on_ctrl_c(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARDEN_")}
     env["WARDEN_VAR_DIR"] = str(tmp_path / "var")
-    ports = {name: free_port() for name in SERVICES}
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     for name, port in ports.items():
         env[f"WARDEN_{name.upper()}_PORT"] = str(port)
     up = subprocess.Popen(

@@ -9,6 +9,7 @@ from web_support import bearer, event_count
 
 from shared.db import write_transaction
 from shared.schema import idempotency_keys
+from shared.web.problems import Problem
 
 
 @pytest.fixture
@@ -120,3 +121,17 @@ def test_concurrent_duplicates_take_effect_once(notes_app, engine):
     notes_app.config["BEFORE_EXECUTE"] = None
     replay = post(notes_app.test_client(), {"text": "race"}, "k-race")
     assert (replay.status_code, replay.headers["Idempotent-Replayed"]) == (201, "true")
+
+
+def test_a_not_yet_known_404_is_not_remembered_so_the_retry_goes_through(notes_app, engine):
+    """DOMAIN §6: an account not heard of yet is a 404 that callers retry, with the same key."""
+    client = notes_app.test_client()
+
+    def not_yet():
+        raise Problem(404, detail="No account acc-1 yet.")
+
+    notes_app.config["BEFORE_EXECUTE"] = not_yet
+    assert post(client, {"text": "hi"}, "k-later").status_code == 404
+    notes_app.config["BEFORE_EXECUTE"] = None
+    assert post(client, {"text": "hi"}, "k-later").status_code == 201
+    assert event_count(engine) == 1
