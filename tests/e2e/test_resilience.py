@@ -199,9 +199,11 @@ def test_story_5_every_notification_worthy_event_has_exactly_one_notification(ch
     assert templates["welcome"] == ACCOUNTS
     for account in chaos_run["accounts"]:
         events = client.get("accounts", f"/v1/accounts/{account['id']}/events")["items"]
-        restricted = sum(e["type"] == "AccountRestricted" for e in events)
-        mine = [n for n in notifications if n["customer_id"] == account["customer_id"]]
-        assert sum(n["template"] == "account_restricted" for n in mine) == restricted
+        mine = Counter(
+            n["template"] for n in notifications if n["customer_id"] == account["customer_id"]
+        )
+        assert mine["account_restricted"] == sum(e["type"] == "AccountRestricted" for e in events)
+        assert mine["limits_changed"] == sum(e["type"] == "RiskTierChanged" for e in events)
 
 
 def test_story_5_nothing_was_parked_as_a_dead_letter(chaos_run, api):
