@@ -42,7 +42,7 @@ def test_story_1_unsigned_employment_proof_is_reviewed_then_activated_at_medium(
 
     current = eventually(activated)
     assert current["risk_tier"] == "MEDIUM"
-    assert "welcome" in eventually(lambda: notification_templates(api, customer["id"]))
+    eventually(lambda: "welcome" in notification_templates(api, customer["id"]))
     history = event_types(api, "accounts", f"/v1/accounts/{opened['id']}")
     assert history[0] == "AccountOpeningReferred" and "AccountActivated" in history
 
@@ -67,7 +67,7 @@ def hold_story_2(api):
 
     case = case_for(api, withdrawal_id=held["id"], case_type="police_verification")
     assert case["account_id"] == opened["id"]
-    assert "withdrawal_held" in eventually(lambda: notification_templates(api, customer["id"]))
+    eventually(lambda: "withdrawal_held" in notification_templates(api, customer["id"]))
     assert eventually(lambda: account(api, opened["id"])["risk_tier"] == "MEDIUM")
 
     act(api, case["id"], "claim", {})
@@ -117,11 +117,11 @@ def test_story_2_fraud_victim_blocks_restricts_warns_and_stops_the_transfer(api)
         return transfer if "NON_COUNTER_SUSPENDED" in transfer["reasons"] else None
 
     assert eventually(transfer_rejected)["status"] == "rejected"
-    assert event_types(api, "withdrawals", f"/v1/withdrawals/{held['id']}") == [
-        "WithdrawalHeld",
-        "WithdrawalCaseLinked",
-        "WithdrawalBlocked",
-    ]
+    # The case link and the block come from one stream in order, but a link that lost a race
+    # is retried after the block: the order of those two may differ, never their number.
+    history = event_types(api, "withdrawals", f"/v1/withdrawals/{held['id']}")
+    assert history[0] == "WithdrawalHeld"
+    assert sorted(history[1:]) == ["WithdrawalBlocked", "WithdrawalCaseLinked"]
     case_events = event_types(api, "cases", f"/v1/cases/{case['id']}")
     assert "PoliceVerificationConfirmed" in case_events and "CaseResolved" in case_events
 
@@ -186,7 +186,9 @@ def test_propagation_latency_is_measured_for_every_hop(api, system):
     samples = []
     for item in held:
         eventually(lambda item=item: withdrawal(api, item["id"])["status"] == "released")
-        eventually(lambda item=item: notification_templates(api, item["customer_id"]))
+        eventually(
+            lambda item=item: "withdrawal_held" in notification_templates(api, item["customer_id"])
+        )
         samples.append(hops(api, item, item["case"]))
     record_latency(system.backend, samples)
     assert len(samples) == LATENCY_SAMPLES and all(len(s) == 3 for s in samples)
