@@ -114,6 +114,15 @@ class Envelope:
     actor: dict
     data: dict
 
+    def occurred(self) -> datetime | None:
+        """When the fact happened at its source (None if the sender did not say), in UTC."""
+        if not self.occurred_at:
+            return None
+        moment = datetime.fromisoformat(self.occurred_at)
+        if moment.tzinfo is None:
+            raise ValueError(f"occurred_at {self.occurred_at!r} has no time zone")
+        return moment.astimezone(UTC)
+
     @classmethod
     def parse(cls, raw: bytes) -> "Envelope":
         """Raise ValueError on anything that is not a well-formed envelope."""
@@ -140,6 +149,11 @@ def _text(value) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError("expected a non-empty string")
     return value
+
+
+def utc_now() -> datetime:
+    """The one clock that web requests, handlers and timers read when none is injected."""
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:

@@ -55,7 +55,7 @@ def make_handlers(projections: Projections, rules_file: str = "") -> dict[str, d
 
     def withdrawal_held(conn, envelope):
         data, context = envelope.data, _reacting(envelope)
-        held_at = _parse_time(envelope.occurred_at) or context.occurred_at
+        held_at = envelope.occurred() or context.occurred_at
         return application.record_hold(
             conn,
             projections,

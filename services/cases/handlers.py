@@ -5,7 +5,7 @@ that emits nothing for a case that exists, so no delivery can make a second case
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection
 
@@ -14,22 +14,18 @@ from services.cases.domain import CASE
 from services.cases.projections import projections
 from services.cases.rules import load_rules
 from shared.application import execute_in
-from shared.envelope import SYSTEM_ACTOR, Context, Envelope
+from shared.envelope import SYSTEM_ACTOR, Context, Envelope, utc_now
 
 CANCELLED_AT_COUNTER = "The withdrawal was cancelled at the counter."
 Clock = Callable[[], datetime]
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _occurred_at(envelope: Envelope) -> datetime:
     """When the fact happened at its source: the SLA runs from there, not from our delivery."""
-    moment = datetime.fromisoformat(envelope.occurred_at)
-    if moment.tzinfo is None:
-        raise ValueError(f"occurred_at {envelope.occurred_at!r} has no time zone")
-    return moment.astimezone(UTC)
+    moment = envelope.occurred()
+    if moment is None:
+        raise ValueError("the event does not say when it occurred")
+    return moment
 
 
 def _opener(build, rules_file: str, clock: Clock):
@@ -50,17 +46,17 @@ def _opener(build, rules_file: str, clock: Clock):
     return handle
 
 
-def on_withdrawal_held(rules_file: str = "", clock: Clock = _utc_now):
+def on_withdrawal_held(rules_file: str = "", clock: Clock = utc_now):
     """A held withdrawal opens its police_verification case, case_<event id>."""
     return _opener(opening.from_withdrawal_held, rules_file, clock)
 
 
-def on_account_opening_referred(rules_file: str = "", clock: Clock = _utc_now):
+def on_account_opening_referred(rules_file: str = "", clock: Clock = utc_now):
     """A referred account opening opens its due_diligence_review case, case_<event id>."""
     return _opener(opening.from_account_opening_referred, rules_file, clock)
 
 
-def on_withdrawal_cancelled(clock: Clock = _utc_now):
+def on_withdrawal_cancelled(clock: Clock = utc_now):
     """A withdrawal cancelled while its case is open resolves the case customer_cancelled."""
 
     def handle(conn: Connection, envelope: Envelope) -> None:
@@ -82,7 +78,7 @@ def on_withdrawal_cancelled(clock: Clock = _utc_now):
     return handle
 
 
-def subscriptions(rules_file: str = "", clock: Clock = _utc_now) -> dict:
+def subscriptions(rules_file: str = "", clock: Clock = utc_now) -> dict:
     return {
         "withdrawals": {
             "WithdrawalHeld": on_withdrawal_held(rules_file, clock),

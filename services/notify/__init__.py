@@ -27,7 +27,7 @@ def service_spec(
     from services.notify.handlers import make_subscriptions
     from services.notify.projections import make_projections
     from services.notify.timers import CampaignFanOut, Dispatcher
-    from shared.web.state import utc_now
+    from shared.envelope import utc_now
 
     projections = make_projections()
     runtimes = Runtimes(projections, settings)

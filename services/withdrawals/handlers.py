@@ -7,7 +7,7 @@ about a withdrawal this service never saw is logged and acknowledged, never retr
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection
 
@@ -31,7 +31,7 @@ from services.withdrawals.facts import (
     decide_customer_facts,
 )
 from shared.application import execute_in
-from shared.envelope import Context, Envelope
+from shared.envelope import Context, Envelope, utc_now
 from shared.projections import Projections
 
 log = logging.getLogger(__name__)
@@ -39,11 +39,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def make_subscriptions(projections: Projections, clock: Clock = _utc_now) -> dict:
+def make_subscriptions(projections: Projections, clock: Clock = utc_now) -> dict:
     """Handlers by source service and event type, for ServiceSpec.subscriptions."""
     reactions = _Reactions(projections, clock)
     accounts = {

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -10,11 +10,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from shared.config import Settings
+from shared.envelope import utc_now
 from shared.service import ServiceSpec
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -55,3 +55,11 @@ def test_a_reaction_continues_the_story_and_names_its_cause():
     assert context.causation_id == "e-1"
     assert context.actor == SYSTEM_ACTOR
     assert context.metadata("case")["occurred_at"] == "2026-01-02T00:00:00.000000Z"
+
+
+def test_occurred_is_utc_and_refuses_a_time_without_a_zone():
+    envelope = Envelope.parse(codec.dumpb({**WIRE, "occurred_at": "2026-01-01T08:00:00+08:00"}))
+    assert envelope.occurred() == datetime(2026, 1, 1, tzinfo=UTC)
+    assert Envelope.parse(codec.dumpb({**WIRE, "occurred_at": None})).occurred() is None
+    with pytest.raises(ValueError):
+        Envelope.parse(codec.dumpb({**WIRE, "occurred_at": "2026-01-01T08:00:00"})).occurred()
