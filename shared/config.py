@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass, field, fields
 
 DEFAULT_PORTS = {"accounts": 8001, "withdrawals": 8002, "cases": 8003, "notify": 8004}
+DEFAULT_PORTAL_PORT = 8005
 DEV_JWT_SECRET = "warden-dev-secret-not-for-production"
 EMBEDDED_NATS_URL = "nats://127.0.0.1:14222"
 
@@ -33,6 +34,22 @@ class Settings:
     max_body_bytes: int = 1_048_576
     # A service's rules/policy TOML (limits, thresholds, SLAs); "" means the file it ships.
     rules_file: str = ""
+    # The police portal's own port (DOMAIN §11: WARDEN_PORTAL_PORT).
+    portal_port: int = DEFAULT_PORTAL_PORT
+    # Pages ask other services for what cases does not hold, as the signed-in user.
+    withdrawals_url: str = "http://127.0.0.1:8002"
+    notify_url: str = "http://127.0.0.1:8004"
+    # A page session ends after this long without a request (fractions for tests).
+    session_idle_minutes: float = 30.0
+    # The bank's OpenID provider for page sign-in; "" keeps the development sign-in only.
+    # The claim names are the IdP's (Keycloak, Azure AD and others name roles differently).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile"
+    oidc_role_claim: str = "role"
+    oidc_police_unit_claim: str = "police_unit"
+    oidc_branch_claim: str = "branch_id"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -85,4 +102,6 @@ def load_settings(service: str, overrides: dict | None = None) -> Settings:
     settings = Settings(**values)
     if settings.mode == "production" and settings.uses_dev_secret:
         raise RuntimeError("WARDEN_MODE=production refuses the development JWT secret")
+    if settings.session_idle_minutes <= 0:
+        raise RuntimeError("WARDEN_SESSION_IDLE_MINUTES must be a positive number of minutes")
     return settings

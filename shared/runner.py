@@ -12,7 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from shared.config import DEFAULT_PORTS, EMBEDDED_NATS_URL
+from shared.config import DEFAULT_PORTAL_PORT, DEFAULT_PORTS, EMBEDDED_NATS_URL
 from shared.testing.servers import NatsProcess, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,14 @@ def _port_free(port: int) -> bool:
 
 
 def service_port(name: str, env: dict) -> int:
+    if name == PORTAL:
+        return int(env.get("WARDEN_PORTAL_PORT", DEFAULT_PORTAL_PORT))
     return int(env.get(f"WARDEN_{name.upper()}_PORT", DEFAULT_PORTS[name]))
+
+
+# The police portal is a web process of the cases service with a port of its own.
+PORTAL = "portal"
+APPS = {"web": "services.{name}:create_app()", PORTAL: "services.cases.portal:create_app()"}
 
 
 class System:
@@ -59,28 +66,40 @@ class System:
         self.processes: dict[tuple[str, str], subprocess.Popen] = {}
 
     @property
+    def web_names(self) -> list[str]:
+        """Every HTTP endpoint: the services, and the portal when cases runs."""
+        return [*self.services, *([PORTAL] if "cases" in self.services else [])]
+
+    @property
     def urls(self) -> dict[str, str]:
-        return {name: f"http://127.0.0.1:{service_port(name, self.env)}" for name in self.services}
+        return {name: f"http://127.0.0.1:{service_port(name, self.env)}" for name in self.web_names}
 
     def start(self, timeout: float = 60.0) -> "System":
         self.var.mkdir(parents=True, exist_ok=True)
         if "WARDEN_NATS_URL" not in self.env:
             self.nats = embedded_nats(self.var, self.nats_port)
             self.env["WARDEN_NATS_URL"] = self.nats.url
+        for peer in ("withdrawals", "notify"):  # the console asks them as the signed-in user
+            self.env.setdefault(
+                f"WARDEN_{peer.upper()}_URL", f"http://127.0.0.1:{service_port(peer, self.env)}"
+            )
         for name in self.services:
             self.start_process(name, "web")
             self.start_process(name, "worker")
+            if name == "cases":
+                self.start_process(name, PORTAL)
         self.wait_healthy(timeout)
         if self.exited():  # e.g. a port taken by something else: fail loudly, not later
             raise RuntimeError(f"exited during start: {', '.join(self.exited())}")
         return self
 
     def start_process(self, name: str, kind: str) -> None:
-        if kind == "web":
+        if kind in APPS:
+            port = service_port(PORTAL if kind == PORTAL else name, self.env)
             command = [
                 sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF),
-                "--bind", f"127.0.0.1:{service_port(name, self.env)}",
-                "--workers", str(self.web_workers), f"services.{name}:create_app()",
+                "--bind", f"127.0.0.1:{port}",
+                "--workers", str(self.web_workers), APPS[kind].format(name=name),
             ]  # fmt: skip
         else:
             command = [sys.executable, "-m", f"services.{name}.worker"]
@@ -104,8 +123,8 @@ class System:
     def restart(self, name: str, kind: str, sig: int = signal.SIGKILL) -> None:
         self.kill(name, kind, sig)
         self.start_process(name, kind)
-        if kind == "web":
-            self.wait_healthy(names=[name])
+        if kind in APPS:
+            self.wait_healthy(names=[PORTAL if kind == PORTAL else name])
 
     def restart_nats(self) -> None:
         if self.nats is None:
@@ -118,7 +137,7 @@ class System:
 
     def wait_healthy(self, timeout: float = 60.0, names: list[str] | None = None) -> None:
         deadline = time.monotonic() + timeout
-        for name in names or self.services:
+        for name in names or self.web_names:
             url = self.urls[name]
             wait_for_port("127.0.0.1", service_port(name, self.env), timeout)
             while True:
@@ -167,7 +186,12 @@ def run_system(services: list[str], web_workers: int = 1) -> int:
         embedded = "  (embedded, var/nats)" if system.nats else ""
         print(f"NATS        {system.env['WARDEN_NATS_URL']}{embedded}")
         for name, url in system.urls.items():
-            print(f"{name:<11} {url}   docs {url}/docs   health {url}/readyz")
+            if name == PORTAL:
+                print(f"{'portal':<11} {url}/portal/   police liaison officers' pages")
+            else:
+                print(f"{name:<11} {url}   docs {url}/docs   health {url}/readyz")
+        if "cases" in system.services:
+            print(f"{'console':<11} {system.urls['cases']}/console/   investigators' pages")
         print("Warden is up. Mint a token: .venv/bin/warden token --role teller --sub t-001")
         print("Ctrl-C stops everything.", flush=True)
         while not stopping:

@@ -22,11 +22,13 @@ class ServiceSpec:
 
     `subscriptions` maps a source service (e.g. "withdrawals") to its handlers by event type.
     `blueprints` is a callable returning fresh flask-smorest Blueprints, so nothing is built
-    at import time.
+    at import time; `pages` returns the app's server-rendered area (a
+    shared.web.pages.PagesArea) or None.
     """
 
     name: str
     projections: Projections = field(default_factory=Projections)
     blueprints: Callable[[], list] = lambda: []
+    pages: Callable[[], Any] = lambda: None
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     timers: tuple[Timer, ...] = ()

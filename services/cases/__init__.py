@@ -13,6 +13,7 @@ def service_spec(settings: Settings | None = None) -> ServiceSpec:
     """
     settings = settings or load_settings(NAME)
     from services.cases.api import make_cases_blueprint
+    from services.cases.console import console_area
     from services.cases.handlers import subscriptions
     from services.cases.police_api import make_police_blueprint
     from services.cases.projections import projections
@@ -22,6 +23,7 @@ def service_spec(settings: Settings | None = None) -> ServiceSpec:
         name=NAME,
         projections=projections,
         blueprints=lambda: [make_cases_blueprint(), make_police_blueprint()],
+        pages=console_area,
         subscriptions=subscriptions(settings.rules_file),
         timers=(SLA_TIMER,),
     )

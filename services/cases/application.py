@@ -200,3 +200,16 @@ def list_verifications(
         police_unit,
         context,
     )
+
+
+def police_worklist(
+    engine: Engine, police_unit: str, limit: int, after: list | None, context: Context
+) -> dict:
+    """The portal's list: the unit's requests, pending first; each case shown records a view."""
+    return _viewing(
+        engine,
+        lambda conn: queries.police_worklist(conn, police_unit, limit, after),
+        lambda result: result["items"],
+        police_unit,
+        context,
+    )

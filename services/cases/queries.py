@@ -1,6 +1,6 @@
 """Reads of the cases service, for the API and later the console and portal; no request needed."""
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, case, select
 
 from services.cases.projections import cases, verifications
 from services.cases.timeline import timeline
@@ -168,6 +168,22 @@ def police_verifications(
     if after is not None:
         query = query.where(verifications.c.position < after[0])
     listed = page(list(conn.execute(query).mappings()), limit, lambda row: [row["position"]])
+    listed["items"] = [police_json(row) for row in listed["items"]]
+    return listed
+
+
+def police_worklist(conn: Connection, police_unit: str, limit: int, after: list | None) -> dict:
+    """One unit's requests for the portal: pending ones first, then the rest, newest first."""
+    answered = case((verifications.c.status == "pending", 0), else_=1)
+    query = _police_query(police_unit).add_columns(answered.label("answered"))
+    query = query.order_by(answered, verifications.c.position.desc()).limit(limit + 1)
+    if after is not None:
+        rank, position = after
+        query = query.where(
+            (answered > rank) | ((answered == rank) & (verifications.c.position < position))
+        )
+    rows = list(conn.execute(query).mappings())
+    listed = page(rows, limit, lambda row: [row["answered"], row["position"]])
     listed["items"] = [police_json(row) for row in listed["items"]]
     return listed
 

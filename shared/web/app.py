@@ -1,6 +1,6 @@
 """The app factory every service's `create_app` calls: one Flask app, built entirely here."""
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_smorest import Api
 from sqlalchemy import Engine
 
@@ -15,6 +15,7 @@ from shared.web.health import make_health_blueprint
 from shared.web.idempotency import init_idempotency
 from shared.web.logging import init_request_logging, make_logger
 from shared.web.metrics import init_metrics, make_metrics_blueprint
+from shared.web.pages.area import install_area
 from shared.web.problems import Problem, ProblemSchema, from_http_exception, init_problems
 from shared.web.state import WebState
 
@@ -53,13 +54,18 @@ def create_service_app(
     app.before_request(_require_json_bodies)
     init_idempotency(app)
 
-    api = WardenApi(
-        app, spec_kwargs={"components": {"securitySchemes": {"bearerAuth": BEARER_SCHEME}}}
-    )
-    api.register_field(Money, "string", "money")  # "50000.00" in the OpenAPI document
-    for blueprint in spec.blueprints():
-        api.register_blueprint(blueprint)
+    blueprints = spec.blueprints()
+    if blueprints:  # an app of pages only (the police portal) publishes no API at all
+        api = WardenApi(
+            app, spec_kwargs={"components": {"securitySchemes": {"bearerAuth": BEARER_SCHEME}}}
+        )
+        api.register_field(Money, "string", "money")  # "50000.00" in the OpenAPI document
+        for blueprint in blueprints:
+            api.register_blueprint(blueprint)
     init_problems(app)  # after Api(), whose own HTTPException handler this replaces
+    area = spec.pages()
+    if area is not None:
+        install_area(app, area, settings)  # its error pages take over under its prefix
     app.register_blueprint(make_health_blueprint())
     app.register_blueprint(make_metrics_blueprint())
     return app
@@ -80,8 +86,14 @@ def _api_config(spec: ServiceSpec, settings: Settings) -> dict:
 
 
 def _require_json_bodies() -> None:
-    """415 for a body that is not JSON, rather than a misleading 422 about missing fields."""
+    """415 for an API body that is not JSON, rather than a misleading 422 about missing fields.
+
+    Pages post HTML forms; only the API speaks JSON.
+    """
     if request.method not in BODY_METHODS:
+        return
+    area = current_app.extensions.get("warden_pages")
+    if area is not None and request.path.startswith(area.url_prefix + "/"):
         return
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
         "Transfer-Encoding", ""

@@ -43,7 +43,8 @@ def system(request, tmp_path_factory, server_pool):
     env.update({"WARDEN_VAR_DIR": str(var), "WARDEN_JWT_SECRET": SECRET})
     env.update(getattr(request.module, "SYSTEM_ENV", {}))
     created = []
-    *web_ports, nats_port = servers.free_ports(len(SERVICES) + 1)
+    *web_ports, portal_port, nats_port = servers.free_ports(len(SERVICES) + 2)
+    env["WARDEN_PORTAL_PORT"] = str(portal_port)
     for name, port in zip(SERVICES, web_ports, strict=True):
         env[f"WARDEN_{name.upper()}_PORT"] = str(port)
         if request.param == "postgres":

@@ -1,0 +1,1 @@
+"""Server-rendered pages on a service's app: sessions, CSRF, language, error pages, sign-in."""
