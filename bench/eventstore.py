@@ -87,8 +87,12 @@ class WardenSide:
     def append(self, stream: uuid.UUID, expected: int, bodies: list[dict]) -> None:
         with write_transaction(self.engine) as conn:
             eventstore.append(
-                conn, str(stream), expected, [NewEvent(EVENT_TYPE, b) for b in bodies],
-                CONTEXT, "withdrawal",
+                conn,
+                str(stream),
+                expected,
+                [NewEvent(EVENT_TYPE, b) for b in bodies],
+                CONTEXT,
+                "withdrawal",
             )
 
     def replay(self) -> int:
@@ -219,8 +223,11 @@ def postgres_store(admin_url: str, side: str) -> Iterator[object]:
             store = WardenSide(url.render_as_string(hide_password=False))
         else:
             datastore = PostgresDatastore(
-                dbname=name, host=url.host or "127.0.0.1", port=url.port or 5432,
-                user=url.username or "postgres", password=url.password or "",
+                dbname=name,
+                host=url.host or "127.0.0.1",
+                port=url.port or 5432,
+                user=url.username or "postgres",
+                password=url.password or "",
             )
             store = EventsourcingSide(datastore, PostgresApplicationRecorder)
         try:
@@ -264,8 +271,9 @@ def run(args) -> tuple[dict, dict]:
         "sqlite": lambda side: sqlite_store(sqlite_dir, side, args.sqlite_synchronous),
         "postgres": lambda side: postgres_store(args.postgres_url, side),
     }
-    samples = {b: {s: {m: [] for m in METRICS} for s in ("warden", "eventsourcing")}
-               for b in backends}
+    samples = {
+        b: {s: {m: [] for m in METRICS} for s in ("warden", "eventsourcing")} for b in backends
+    }
     settings: dict = {}
     try:
         for round_no in range(args.rounds):
@@ -280,18 +288,23 @@ def run(args) -> tuple[dict, dict]:
     finally:
         if not args.sqlite_dir:
             shutil.rmtree(sqlite_dir, ignore_errors=True)
-    medians = {b: {s: {m: statistics.median(v) for m, v in per.items()} for s, per in sides.items()}
-               for b, sides in samples.items()}
+    medians = {
+        b: {s: {m: statistics.median(v) for m, v in per.items()} for s, per in sides.items()}
+        for b, sides in samples.items()
+    }
     return medians, settings
 
 
 def report(medians: dict, settings: dict, args) -> dict:
-    print(f"Warden event store vs eventsourcing {_es_version()} — {args.events} events per "
-          f"append test, {args.rounds} rounds (medians), replay batch {BATCH}")
+    print(
+        f"Warden event store vs eventsourcing {_es_version()} — {args.events} events per "
+        f"append test, {args.rounds} rounds (medians), replay batch {BATCH}"
+    )
     for (backend, side), text in settings.items():
         print(f"  {backend:<8} {side:<13} {text}")
-    header = (f"{'backend':<9} {'test':<9} {'warden ev/s':>12} {'eventsourcing ev/s':>19} "
-              f"{'ratio':>7}")
+    header = (
+        f"{'backend':<9} {'test':<9} {'warden ev/s':>12} {'eventsourcing ev/s':>19} {'ratio':>7}"
+    )
     print(header)
     print("-" * len(header))
     ratios: dict = {}
@@ -320,9 +333,11 @@ def main() -> None:
     )
     parser.add_argument("--sqlite-dir", help="where SQLite files go (default: a temp dir)")
     parser.add_argument(
-        "--sqlite-synchronous", default="NORMAL", choices=("NORMAL", "FULL"),
+        "--sqlite-synchronous",
+        default="NORMAL",
+        choices=("NORMAL", "FULL"),
         help="PRAGMA synchronous for both sides (NORMAL is what Warden ships; "
-             "FULL is eventsourcing's default)",
+        "FULL is eventsourcing's default)",
     )
     args = parser.parse_args()
     medians, settings = run(args)

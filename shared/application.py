@@ -7,24 +7,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from shared import eventstore
+from shared.aggregate import Aggregate
 from shared.db import write_transaction
 from shared.envelope import Context, NewEvent, StoredEvent
 from shared.projections import Projections
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    """How to rebuild one kind of aggregate: its name, empty state and pure `evolve`."""
-
-    name: str
-    initial: Any
-    evolve: Callable[[Any, Any], Any]
-
-    def fold(self, history: Sequence) -> Any:
-        state = self.initial
-        for event in history:
-            state = self.evolve(state, event)
-        return state
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ import urllib.request
 from pathlib import Path
 
 from shared.config import DEFAULT_PORTAL_PORT, DEFAULT_PORTS, EMBEDDED_NATS_URL
-from shared.testing.servers import NatsProcess, free_port, wait_for_port
+from shared.nats_server import NatsProcess
+from shared.ports import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = ROOT / "infra" / "gunicorn" / "gunicorn.conf.py"

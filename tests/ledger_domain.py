@@ -3,7 +3,8 @@
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from shared.application import Aggregate, execute
+from shared.aggregate import Aggregate
+from shared.application import execute
 from shared.envelope import Actor, Context, NewEvent
 
 

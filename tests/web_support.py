@@ -13,16 +13,17 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Column, Engine, String, Table, func, insert, select
 
-from shared.application import Aggregate, execute
+from shared.aggregate import Aggregate
+from shared.application import execute
 from shared.config import Settings
 from shared.db import read_transaction
 from shared.envelope import NewEvent
 from shared.eventstore import ConcurrencyError
 from shared.ids import new_id
+from shared.ports import free_port
 from shared.projections import Projections
 from shared.schema import events
 from shared.service import ServiceSpec
-from shared.testing.servers import free_port
 from shared.tokens import ROLES, mint_token
 from shared.web.app import create_service_app
 from shared.web.auth import current_actor, requires

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from services.accounts.errors import Unknown
 from services.accounts.policy import Policy
-from shared.application import Aggregate
+from shared.aggregate import Aggregate
 from shared.envelope import NewEvent
 
 OPENING_EVENTS = ("AccountOpened", "AccountOpeningReferred")

@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from services.accounts.errors import Conflict, Rejected, Unknown
-from shared.application import Aggregate
+from shared.aggregate import Aggregate
 from shared.businesstime import age_on
 from shared.envelope import NewEvent
 

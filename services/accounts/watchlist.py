@@ -3,7 +3,7 @@
 from dataclasses import dataclass, replace
 
 from services.accounts.errors import Conflict, Unknown
-from shared.application import Aggregate
+from shared.aggregate import Aggregate
 from shared.envelope import NewEvent
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from shared.application import Aggregate
+from shared.aggregate import Aggregate
 
 POLICE_VERIFICATION = "police_verification"
 DUE_DILIGENCE_REVIEW = "due_diligence_review"

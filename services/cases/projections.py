@@ -1,6 +1,21 @@
 """Read models of cases and verification requests, kept by one small applier per event type."""
 
-from sqlalchemy import JSON, BigInteger, Column, Connection, MetaData, String, Table, Text, update
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Connection,
+    Float,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+    update,
+)
 
 from shared.envelope import StoredEvent
 from shared.projections import Projections
@@ -205,3 +220,109 @@ def _reopened(conn: Connection, event: StoredEvent) -> None:
         resolved_by=None,
         resolved_at=None,
     )
+
+
+# The dashboard's read model: one narrow row per case, where it stands and its clock, and for
+# a held withdrawal why it was held and when and how the police first answered. Each index
+# covers one figure of services.cases.statistics, so those aggregate in SQL over index entries
+# instead of scanning the wide `cases` rows (their JSON details) on every page view.
+statistics = Table(
+    "case_statistics",
+    metadata,
+    Column("case_id", String(80), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("queue", String(20), nullable=False),
+    Column("opened_at", String(32), nullable=False),
+    Column("sla_due_at", String(32), nullable=False),
+    Column("resolved_at", String(32)),
+    Column("held_at", String(32)),  # the hold's own occurred_at; None for other case types
+    Column("hold_reasons", Text),  # sorted and comma-joined, so SQL can group by it
+    Column("confirmed_at", String(32)),  # the first police answer
+    Column("police_outcome", String(40)),
+    Column("seconds_to_confirmation", Float),
+    Index("ix_case_statistics_open", "status", "queue", "opened_at"),
+    Index("ix_case_statistics_resolved", "resolved_at", "sla_due_at"),
+    Index("ix_case_statistics_held", "held_at", "hold_reasons"),
+    Index("ix_case_statistics_confirmed", "confirmed_at", "seconds_to_confirmation"),
+    Index("ix_case_statistics_outcome", "police_outcome", "confirmed_at"),
+)
+REASON_SEPARATOR = ","
+# Events that only move a case, as the `cases` appliers above move it.
+STATISTICS_MOVES = {
+    "PoliceVerificationRequested": {"status": "awaiting_police"},
+    "CaseEscalated": {"queue": "supervisors"},
+    "CaseSlaBreached": {"queue": "supervisors"},
+    "CaseClosed": {"status": "closed"},
+}
+
+
+def _set_statistics(conn: Connection, event: StoredEvent, *conditions, **values) -> None:
+    conn.execute(
+        update(statistics)
+        .where(statistics.c.case_id == event.stream_id, *conditions)
+        .values(**values)
+    )
+
+
+@projections.on("CaseOpened")
+def _counted(conn: Connection, event: StoredEvent) -> None:
+    conn.execute(
+        statistics.insert().values(
+            case_id=event.stream_id,
+            status="open",
+            queue="investigators",
+            opened_at=_at(event),
+            sla_due_at=event.data["sla_due_at"],
+        )
+    )
+
+
+@projections.on("CaseFactsRecorded")
+def _held(conn: Connection, event: StoredEvent) -> None:
+    """A case opened by a WithdrawalHeld (police_verification) is a hold, from its moment."""
+    source = event.data.get("source") or {}
+    if source.get("event_type") != "WithdrawalHeld":
+        return
+    reasons = sorted(set(event.data["details"].get("reasons") or []))
+    held_at = source.get("occurred_at") or event.data["sla"]["started_at"]
+    _set_statistics(conn, event, held_at=held_at, hold_reasons=REASON_SEPARATOR.join(reasons))
+
+
+@projections.on("CaseAssigned")
+def _taken(conn: Connection, event: StoredEvent) -> None:
+    _set_statistics(conn, event, statistics.c.status == "open", status="in_progress")
+
+
+@projections.on(*STATISTICS_MOVES)
+def _moved(conn: Connection, event: StoredEvent) -> None:
+    _set_statistics(conn, event, **STATISTICS_MOVES[event.type])
+
+
+@projections.on("PoliceVerificationConfirmed")
+def _answered(conn: Connection, event: StoredEvent) -> None:
+    """The first answer ends the hold; one after a reopening does not move it."""
+    held_at = conn.execute(
+        select(statistics.c.held_at).where(
+            statistics.c.case_id == event.stream_id, statistics.c.confirmed_at.is_(None)
+        )
+    ).scalar_one_or_none()
+    if held_at is None:
+        return
+    waited = datetime.fromisoformat(_at(event)) - datetime.fromisoformat(held_at)
+    _set_statistics(
+        conn,
+        event,
+        confirmed_at=_at(event),
+        police_outcome=event.data["outcome"],
+        seconds_to_confirmation=waited.total_seconds(),
+    )
+
+
+@projections.on("CaseResolved")
+def _settled(conn: Connection, event: StoredEvent) -> None:
+    _set_statistics(conn, event, status="resolved", resolved_at=_at(event))
+
+
+@projections.on("CaseReopened")
+def _unsettled(conn: Connection, event: StoredEvent) -> None:
+    _set_statistics(conn, event, status="in_progress", resolved_at=None)

@@ -3,7 +3,7 @@
 import hashlib
 from dataclasses import dataclass, replace
 
-from shared.application import Aggregate
+from shared.aggregate import Aggregate
 from shared.envelope import NewEvent
 
 MAX_STREAM_ID = 64

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, replace
 
-from shared.application import Aggregate
+from shared.aggregate import Aggregate
 from shared.envelope import NewEvent
 
 DUE = frozenset({"requested", "retrying"})

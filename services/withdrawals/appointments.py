@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from services.withdrawals.domain import InvalidInput, InvalidTransition, UnknownAggregate
-from shared.application import Aggregate
+from shared.aggregate import Aggregate
 from shared.envelope import NewEvent
 from shared.money import CURRENCY, from_fen, to_fen
 

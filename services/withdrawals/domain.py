@@ -3,7 +3,7 @@
 from dataclasses import dataclass, replace
 
 from services.withdrawals.snapshots import CustomerSnapshot, Decision, WithdrawalRequest
-from shared.application import Aggregate
+from shared.aggregate import Aggregate
 from shared.envelope import NewEvent
 from shared.money import CURRENCY, from_fen
 

@@ -8,7 +8,7 @@ records only the fields that changed, so a redelivered event records nothing.
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 
-from shared.application import Aggregate
+from shared.aggregate import Aggregate
 from shared.envelope import NewEvent
 from shared.masking import mask_id_number, name_initial
 

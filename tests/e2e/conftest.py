@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from shared.cli import SERVICES
+from shared.ports import free_ports
 from shared.runner import System
 from shared.testing import servers
 from shared.tokens import mint_token
@@ -43,7 +44,7 @@ def system(request, tmp_path_factory, server_pool):
     env.update({"WARDEN_VAR_DIR": str(var), "WARDEN_JWT_SECRET": SECRET})
     env.update(getattr(request.module, "SYSTEM_ENV", {}))
     created = []
-    *web_ports, portal_port, nats_port = servers.free_ports(len(SERVICES) + 2)
+    *web_ports, portal_port, nats_port = free_ports(len(SERVICES) + 2)
     env["WARDEN_PORTAL_PORT"] = str(portal_port)
     for name, port in zip(SERVICES, web_ports, strict=True):
         env[f"WARDEN_{name.upper()}_PORT"] = str(port)

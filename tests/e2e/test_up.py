@@ -9,7 +9,7 @@ import time
 import urllib.request
 
 from shared.cli import SERVICES
-from shared.testing.servers import free_ports
+from shared.ports import free_ports
 
 
 def test_up_starts_embedded_nats_and_four_ready_services_then_stops_on_ctrl_c(tmp_path):

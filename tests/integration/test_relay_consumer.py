@@ -13,9 +13,9 @@ from shared.config import Settings
 from shared.consumer import Handler, MessageProcessor, consume
 from shared.db import make_engine, read_transaction
 from shared.envelope import Actor, Context
+from shared.nats_server import NatsProcess
 from shared.relay import CHECKPOINT, LEASE, Relay
 from shared.schema import checkpoints, dead_letters
-from shared.testing.servers import NatsProcess
 from shared.testing.waiting import eventually
 
 CTX = Context(Actor("system", "test"), datetime(2026, 1, 1, tzinfo=UTC), "corr")

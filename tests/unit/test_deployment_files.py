@@ -8,7 +8,7 @@ import yaml
 
 from shared.cli import SERVICES
 from shared.config import DEFAULT_PORTS
-from shared.testing.servers import nats_server_binary
+from shared.nats_server import nats_server_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,8 +19,10 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 def make_console_blueprint() -> Blueprint:
     from services.cases.console import case_page, dashboard, queue
+    from services.cases.console.labels import told
 
     blp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+    blp.add_app_template_global(told, "told")
     queue.register_queue(blp)
     case_page.register_case_page(blp)
     dashboard.register_dashboard(blp)

@@ -6,14 +6,15 @@ an officer takes is on the case's record; another unit's request is the same 404
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from services.cases import application, queries, schemas
-from services.cases.domain import CaseConflict, CaseNotFound
+from services.cases.domain import POLICE_OUTCOMES, CaseConflict, CaseNotFound
 from services.cases.portal import LIAISON
-from services.cases.words import POLICE_OUTCOMES, REASONS, VERIFICATION_STATUSES, word
+from services.cases.words import choices, label
 from shared.eventstore import ConcurrencyError
 from shared.web.pages.errors import PageError
-from shared.web.pages.forms import read_form
+from shared.web.pages.forms import read_form, typed
 from shared.web.pages.session import current_user, page_context, page_requires
 from shared.web.pagination import decode_cursor
 from shared.web.problems import Problem
@@ -21,6 +22,19 @@ from shared.web.state import web_state
 
 PAGE_SIZE = 25
 FIELDS = ("outcome", "police_reference", "officer", "notes")
+REQUIRED = {
+    "outcome": _l("Choose the outcome of the verification."),
+    "police_reference": _l("Enter the police reference."),
+    "officer": _l("Enter the officer who verified it."),
+}
+
+
+def _answers() -> tuple[dict, dict, dict]:
+    """(what was typed, the body the API would load, messages by field)."""
+    required = {name: str(text) for name, text in REQUIRED.items()}
+    timezone = web_state().settings.timezone
+    body, errors = read_form(schemas.ConfirmationIn(), request.form, timezone, required)
+    return typed(request.form, FIELDS), body, errors
 
 
 def _not_found() -> PageError:
@@ -54,9 +68,10 @@ def _request_page(found: dict, values: dict, errors: dict, status: int = 200, me
             values=values,
             errors=errors,
             message=message,
-            outcomes=POLICE_OUTCOMES,
-            reasons=[word(REASONS, code) for code in found["reasons"]],
-            status_words=word(VERIFICATION_STATUSES, found["status"]),
+            outcomes=choices("police_outcome_choice", POLICE_OUTCOMES),
+            reasons=[label("reason", code) for code in found["reasons"]],
+            status_words=label("verification", found["status"]),
+            outcome_words=label("outcome", found["outcome"]),
         ),
         status,
     )
@@ -76,10 +91,7 @@ def make_portal_blueprint() -> Blueprint:
         return render_template(
             "portal/list.html",
             listed=listed,
-            reasons=REASONS,
-            statuses=VERIFICATION_STATUSES,
-            outcomes=POLICE_OUTCOMES,
-            word=word,
+            label=label,
         )
 
     @blp.get("/verifications/<verification_id>")
@@ -92,14 +104,14 @@ def make_portal_blueprint() -> Blueprint:
     @page_requires(LIAISON)
     def change(verification_id: str):
         """Back from checking, with the answers as typed."""
-        values, _ = read_form(schemas.ConfirmationIn(), FIELDS)
+        values, _, _ = _answers()
         return _request_page(_viewed(verification_id), values, {})
 
     @blp.post("/verifications/<verification_id>/check")
     @page_requires(LIAISON)
     def check(verification_id: str):
         """Check your answers before they are sent: a confirmation cannot be taken back."""
-        values, errors = read_form(schemas.ConfirmationIn(), FIELDS)
+        values, _, errors = _answers()
         if errors:
             return _request_page(_viewed(verification_id), values, errors, 422)
         found = queries.get_police_verification(
@@ -111,14 +123,14 @@ def make_portal_blueprint() -> Blueprint:
             "portal/check.html",
             verification=found,
             values=values,
-            outcome_words=word(POLICE_OUTCOMES, values["outcome"]),
+            outcome_words=label("police_outcome_choice", values["outcome"]),
         )
 
     @blp.post("/verifications/<verification_id>/confirmation")
     @page_requires(LIAISON)
     def confirm(verification_id: str):
         """Send the police outcome; it resolves the case."""
-        values, errors = read_form(schemas.ConfirmationIn(), FIELDS)
+        values, body, errors = _answers()
         if errors:
             return _request_page(_viewed(verification_id), values, errors, 422)
         user = current_user()
@@ -127,7 +139,7 @@ def make_portal_blueprint() -> Blueprint:
                 web_state().engine,
                 user.police_unit,
                 verification_id,
-                schemas.ConfirmationIn().load(values),
+                body,
                 page_context(),
             )
         except CaseNotFound as exc:

@@ -1,35 +1,76 @@
-"""A posted HTML form read through the API's own marshmallow schema: one set of rules."""
+"""A posted form read through the API's own schema: a page accepts exactly what the API does.
 
-from flask import request
+The schema's English messages are for API clients; a person gets a plain sentence for the
+field in their language, chosen by what went wrong (missing, too long, not one of the choices).
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask_babel import gettext
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
+
+DATETIME_LOCAL = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 
 
-def read_form(schema: Schema, names: tuple[str, ...]) -> tuple[dict, dict[str, str]]:
-    """The typed values (kept to re-show) and one readable message per invalid field.
+def _message(field: fields.Field, value, required: str) -> str:
+    if value in (None, ""):
+        return required
+    if isinstance(field, fields.DateTime):
+        return gettext("Enter a real date and time, for example 2026-03-02 17:30.")
+    for validator in field.validators:
+        if isinstance(validator, validate.OneOf):
+            return gettext("Choose one of the options.")
+        if isinstance(validator, validate.Length) and validator.max is not None:
+            return gettext("Use at most %(max)d characters.", max=validator.max)
+    return gettext("Check this field.")
 
-    An empty optional field counts as not given, as a browser cannot leave a field out.
+
+def _local_datetime(text: str, zone: ZoneInfo) -> str | None:
+    """A datetime-local value is wall-clock time where the bank is; the API wants an instant."""
+    for pattern in DATETIME_LOCAL:
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=zone).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def read_form(
+    schema: Schema, form: Mapping, timezone: str, required: Mapping[str, str] | None = None
+) -> tuple[dict, dict[str, str]]:
+    """(the body as the API would load it, {field: message}); the body is {} on errors.
+
+    An empty optional field counts as not given, as a browser cannot leave a field out;
+    `required` holds the sentence to show for each missing field ("Enter a reason.").
     """
-    values = {name: request.form.get(name, "").strip() for name in names}
-    given = {
-        name: value
-        for name, value in values.items()
-        if value or (name in schema.fields and schema.fields[name].required)
-    }
+    required = required or {}
+    present, errors = {}, {}
+    for name, field in schema.fields.items():
+        value = (form.get(name) or "").strip()
+        missing = required.get(name) or gettext("Fill in this field.")
+        if value == "":
+            if field.required:
+                errors[name] = missing
+            continue
+        if isinstance(field, fields.DateTime):
+            value = _local_datetime(value, ZoneInfo(timezone))
+            if value is None:
+                errors[name] = _message(field, "x", missing)
+                continue
+        present[name] = value
     try:
-        schema.load(given)
+        body = schema.load(present)
     except ValidationError as error:
-        messages = error.normalized_messages()
-        return values, {name: _message(values.get(name, ""), messages[name]) for name in messages}
-    return values, {}
+        for name in error.messages:
+            if name in schema.fields and name not in errors:
+                missing = required.get(name) or gettext("Fill in this field.")
+                errors[name] = _message(schema.fields[name], present.get(name), missing)
+        return {}, errors
+    return ({}, errors) if errors else (body, {})
 
 
-def _message(value: str, raw) -> str:
-    if not value:
-        return gettext("Fill in this field.")
-    detail = raw[0] if isinstance(raw, list) and raw else str(raw)
-    if "Must be one of" in str(detail):
-        return gettext("Choose one of the options.")
-    if "Longer than maximum length" in str(detail):
-        return gettext("This is too long.")
-    return gettext("Check this value: %(detail)s", detail=detail)
+def typed(form: Mapping, names) -> dict[str, str]:
+    """What the person typed, to show it again after a refusal."""
+    return {name: (form.get(name) or "").strip() for name in names}

@@ -4,7 +4,6 @@ The cookie is Flask's signed session (HttpOnly, SameSite=Lax, Secure over https,
 area's path), so the console's and the portal's sessions never cross even on one host.
 """
 
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import wraps
@@ -45,9 +44,14 @@ def sign_in(user: PageUser) -> None:
     language = session.get("lang")
     session.clear()
     session[USER] = asdict(user)
-    session[SEEN] = time.time()
+    session[SEEN] = _now()
     if language:
         session["lang"] = language
+
+
+def _now() -> float:
+    """The app's clock (tests move it), as seconds."""
+    return web_state().clock().timestamp()
 
 
 def sign_out() -> None:
@@ -65,12 +69,12 @@ def current_user() -> PageUser | None:
     stored = session.get(USER)
     if stored is not None:
         idle_seconds = web_state().settings.session_idle_minutes * 60
-        if time.time() - session.get(SEEN, 0) > idle_seconds:
+        if _now() - session.get(SEEN, 0) > idle_seconds:
             sign_out()
             g.session_expired = True
         else:
             user = PageUser(**stored)
-            session[SEEN] = time.time()
+            session[SEEN] = _now()
     g.page_user = user
     return user
 

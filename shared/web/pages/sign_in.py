@@ -9,18 +9,16 @@ from flask_babel import gettext
 
 from shared.tokens import ROLES
 from shared.web.pages.errors import PageError
+from shared.web.pages.redirects import safe_next
 from shared.web.pages.session import PageUser, area, current_user, sign_in, sign_out
 from shared.web.state import web_state
 
 MAX_CLAIM = 100
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path inside this area: never another site (no open redirect)."""
-    prefix = area().url_prefix
-    if target and target.startswith(prefix) and not target.startswith("//"):
-        return target
-    return url_for(area().home_endpoint)
+def next_page(target: str | None) -> str:
+    """Back to where the user was going, if that is inside this area; else its start page."""
+    return safe_next(target, area().url_prefix) or url_for(area().home_endpoint)
 
 
 def _development_allowed() -> bool:
@@ -65,7 +63,7 @@ def make_sign_in_blueprint() -> Blueprint:
     def sign_in_page():
         """The sign-in page; an already signed-in user goes on."""
         if current_user() is not None:
-            return redirect(safe_next(request.args.get("next")), 303)
+            return redirect(next_page(request.args.get("next")), 303)
         return render({}, {})
 
     @blp.post("/sign-in")
@@ -84,7 +82,7 @@ def make_sign_in_blueprint() -> Blueprint:
                 branch_id=values.get("branch_id") or None,
             )
         )
-        return redirect(safe_next(request.form.get("next")), 303)
+        return redirect(next_page(request.form.get("next")), 303)
 
     @blp.post("/sign-out")
     def sign_out_page():

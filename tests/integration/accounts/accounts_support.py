@@ -9,7 +9,7 @@ from shared.config import Settings
 from shared.db import read_transaction
 from shared.envelope import iso
 from shared.ids import new_id
-from shared.testing.servers import free_port
+from shared.ports import free_port
 from shared.tokens import ROLES, mint_token
 from shared.web.app import create_service_app
 

@@ -10,8 +10,8 @@ from shared import codec, eventstore
 from shared.config import Settings
 from shared.db import read_transaction
 from shared.ids import new_id
+from shared.ports import free_port
 from shared.schema import events
-from shared.testing.servers import free_port
 from shared.tokens import mint_token
 from shared.web.app import create_service_app
 from shared.worker import processors

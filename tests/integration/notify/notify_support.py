@@ -18,7 +18,7 @@ from shared.config import Settings
 from shared.db import make_engine, read_transaction, write_transaction
 from shared.envelope import Envelope
 from shared.ids import new_id
-from shared.testing.servers import free_port
+from shared.ports import free_port
 from shared.web.app import create_service_app
 
 SECRET = "test-secret-of-at-least-thirty-two-bytes!"

@@ -8,7 +8,7 @@ from aiosmtpd.controller import Controller
 from notify_support import Notify, held, notify_settings, write_rules
 
 from services.notify.channels import EmailChannel, Message, SendFailed
-from shared.testing.servers import free_port
+from shared.ports import free_port
 
 
 class Mailbox:

@@ -6,7 +6,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from notify_support import DAYTIME, Gateway, Notify, bearer, held, notify_settings, write_rules
 
-from shared.testing.servers import free_port
+from shared.ports import free_port
 
 
 class Mailbox:

@@ -7,7 +7,7 @@ from web_support import SECRET, bearer
 from shared import codec
 from shared.config import Settings
 from shared.ids import new_id
-from shared.testing.servers import free_port
+from shared.ports import free_port
 from shared.worker import processors
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
