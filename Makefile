@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 4
 LOCAL_PG := postgresql://postgres@127.0.0.1:5432/postgres
 LOCAL_NATS := nats://127.0.0.1:4222
 
-.PHONY: install browser run test bench lint format translations clean
+.PHONY: install browser run test bench bench-pages lint format translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(PY) bench/eventstore.py
 
+# The console's pages with 10,000 seeded cases; PostgreSQL too when BENCH_POSTGRES_URL is set.
+bench-pages: $(STAMP)
+	$(PY) bench/pages.py $${BENCH_POSTGRES_URL:+--postgres $$BENCH_POSTGRES_URL}
+
 # lint-imports checks the import contracts in pyproject.toml (docs/architecture.md).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check shared services tests bench
@@ -64,17 +68,17 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format shared services tests bench
 	$(VENV)/bin/ruff check --fix shared services tests bench
 
-# Page catalogs: extract every marked string, merge it into zh_CN, compile. The .po and .mo
+# Page catalogs: extract every marked string, merge it into zh_Hans_CN, compile. The .po and .mo
 # files are committed, so running never needs this; tests/unit/test_translations.py checks
 # that nothing marked is left untranslated and the .mo files match the .po files.
 CATALOGS := shared/web/pages services/cases
 translations: $(STAMP)
 	@set -e; for dir in $(CATALOGS); do \
 	  $(VENV)/bin/pybabel extract -F $$dir/babel.cfg -k _l -k N_ -o $$dir/translations/messages.pot $$dir; \
-	  if [ -f $$dir/translations/zh_CN/LC_MESSAGES/messages.po ]; then \
-	    $(VENV)/bin/pybabel update -N -i $$dir/translations/messages.pot -d $$dir/translations -l zh_CN; \
+	  if [ -f $$dir/translations/zh_Hans_CN/LC_MESSAGES/messages.po ]; then \
+	    $(VENV)/bin/pybabel update -N -i $$dir/translations/messages.pot -d $$dir/translations -l zh_Hans_CN; \
 	  else \
-	    $(VENV)/bin/pybabel init -i $$dir/translations/messages.pot -d $$dir/translations -l zh_CN; \
+	    $(VENV)/bin/pybabel init -i $$dir/translations/messages.pot -d $$dir/translations -l zh_Hans_CN; \
 	  fi; \
 	  $(VENV)/bin/pybabel compile -d $$dir/translations; \
 	done

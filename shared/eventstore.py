@@ -47,6 +47,9 @@ def create_schema(engine: Engine, *extra: MetaData) -> None:
         store_metadata.create_all(conn)
         for meta in extra:
             meta.create_all(conn)
+            for table in meta.sorted_tables:  # an index added later reaches existing tables
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
         if conn.execute(select(log_head.c.id)).first() is None:
             conn.execute(insert(log_head).values(id=1, position=0, hash=GENESIS_HASH))
             if not is_sqlite(engine):

@@ -67,8 +67,10 @@ class _Facts:
     def word(self, kind: str, key: str) -> str:
         return self.words(kind, str(self[key]))
 
-    def listed(self, key: str) -> str:
-        return ", ".join(str(item) for item in self.get(key, []))
+    def listed(self, key: str, kind: str | None = None) -> str:
+        """The codes under `key`, as words of `kind` when given."""
+        items = self.get(key, [])
+        return ", ".join(self.words(kind, str(item)) if kind else str(item) for item in items)
 
 
 def _from_inputs(inputs: dict) -> dict:
@@ -91,7 +93,9 @@ def _amount_vs(f: _Facts, key: str = "threshold") -> dict:
 
 def _frozen(f: _Facts):
     if f.get("restrictions"):
-        return _l("Restrictions in force: %(found)s.", found=f.listed("restrictions"))
+        return _l(
+            "Restrictions in force: %(found)s.", found=f.listed("restrictions", "restriction")
+        )
     return _l("No freeze or stop-payment restriction is in force.")
 
 
@@ -109,7 +113,7 @@ def _non_counter_suspended(f: _Facts):
         return _l(
             "%(channel)s; suspensions in force: %(found)s.",
             channel=channel,
-            found=f.listed("restrictions"),
+            found=f.listed("restrictions", "restriction"),
         )
     return _l("%(channel)s; no non-counter suspension is in force.", channel=channel)
 
@@ -152,7 +156,7 @@ def _appointment_required(f: _Facts):
             "Amount %(amount)s %(cmp)s registration threshold %(threshold)s (%(channel)s); "
             "appointment %(appointment)s is not valid: %(problems)s.",
             appointment=f["appointment_id"],
-            problems=f.listed("appointment_problems"),
+            problems=f.listed("appointment_problems", "appointment_problem"),
             **compared,
         )
     return _l(

@@ -48,6 +48,10 @@ cases = Table(
     Column("resolved_by", String(100)),
     Column("resolved_at", String(32)),
     Column("correlation_id", String(80)),
+    # The console's queues page by (due, id) within a queue or an assignee; search by withdrawal.
+    Index("ix_cases_queue_due", "queue", "status", "sla_due_at", "id"),
+    Index("ix_cases_assignee_due", "assignee", "sla_due_at", "id"),
+    Index("ix_cases_withdrawal", "withdrawal_id"),
 )
 
 verifications = Table(
@@ -67,6 +71,8 @@ verifications = Table(
     Column("notes", Text),
     Column("confirmed_by", String(100)),
     Column("confirmed_at", String(32)),
+    # The portal's list: one unit's requests, pending first, newest first.
+    Index("ix_case_verifications_unit", "police_unit", "status", "position"),
 )
 
 projections = Projections(metadata=metadata)

@@ -65,7 +65,7 @@ def _confirmed(data: dict, units: dict) -> Sentence:
         "(reference %(police_reference)s, officer %(officer)s)"
     )
     return template, {
-        "unit": units.get(data["verification_id"], "the police"),
+        "unit": units.get(data["verification_id"]),  # None: told as "the police"
         "verification_id": data["verification_id"],
         "outcome": data["outcome"],
         "police_reference": data["police_reference"],
@@ -121,10 +121,13 @@ SENTENCES: dict[str, Callable[[dict, dict], Sentence]] = {
 
 
 def _in_english(parts: dict) -> dict:
-    """Codes an English sentence reads as words ("customer insists")."""
-    if "contact_outcome" in parts:
-        return {**parts, "contact_outcome": parts["contact_outcome"].replace("_", " ")}
-    return parts
+    """Codes an English sentence reads as words ("customer insists"), and who was unknown."""
+    told = {**parts, "who": parts["who"] or "someone"}
+    if "unit" in told:
+        told["unit"] = told["unit"] or "the police"
+    if "contact_outcome" in told:
+        told["contact_outcome"] = told["contact_outcome"].replace("_", " ")
+    return told
 
 
 def timeline(events: Iterable[StoredEvent]) -> list[dict]:
@@ -138,7 +141,7 @@ def timeline(events: Iterable[StoredEvent]) -> list[dict]:
         if event.type == "PoliceVerificationRequested":
             units[event.data["verification_id"]] = event.data["police_unit"]
         actor = event.metadata.get("actor") or {}
-        who = actor.get("sub", "someone")
+        who = actor.get("sub")
         telling = SENTENCES.get(event.type)
         template, parts = telling(event.data, units) if telling else ("%(event_type)s", {})
         parts = {"who": who, "event_type": event.type, **parts}

@@ -126,6 +126,14 @@ LABELS = {
     },
     "segment": {"elderly": _l("Elderly"), "student": _l("Student"), "standard": _l("Standard")},
     "language": {"zh-CN": _l("Chinese"), "en": _l("English")},
+    "appointment_problem": {
+        "none": _l("there is no appointment"),
+        "other_account": _l("it is for another account"),
+        "other_date": _l("it is for another day"),
+        "amount_above_appointment": _l("the amount is above the appointment's"),
+        "used": _l("it was already used"),
+        "cancelled": _l("it was cancelled"),
+    },
     # What the portal's confirmation form says of each police outcome.
     "police_outcome_choice": {
         "cleared": _l("Cleared: no fraud, release the money"),

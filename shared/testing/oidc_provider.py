@@ -39,7 +39,7 @@ class OidcProvider:
         require_nonce: bool = True,
         token_max_age_seconds: int = 300,
         port: int | None = None,
-        startup_timeout: float = 20.0,
+        startup_timeout: float = 60.0,
     ):
         self.port = port or free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"

@@ -85,15 +85,19 @@ def test_roles_outside_the_console_are_refused(app):
     for role in ("teller", "police_liaison", "system"):
         form = {"role": role, "sub": "x", "police_unit": "U", "csrf_token": token}
         answer = browser.post("/console/sign-in", data=form)
-        assert answer.status_code == 422 and 'id="error-summary"' in answer.get_data(as_text=True)
-    assert browser.get("/console/").status_code == 303
+        assert answer.status_code == 403 and 'data-status="403"' in answer.get_data(as_text=True)
+    assert browser.get("/console/").status_code == 303  # and nobody was signed in
+    form = {"role": "nobody", "sub": "x", "csrf_token": token}
+    assert browser.post("/console/sign-in", data=form).status_code == 422
 
 
 def test_chinese_by_default_english_on_request_and_the_choice_is_kept(app):
     browser = app.test_client()
-    assert '<html lang="zh-CN">' in browser.get("/console/sign-in").get_data(as_text=True)
+    chinese = browser.get("/console/sign-in").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in chinese and "<h1>登录</h1>" in chinese
     english = browser.get("/console/sign-in", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert '<html lang="en">' in english.get_data(as_text=True)
+    assert "<h1>Sign in</h1>" in english.get_data(as_text=True)
     browser.get("/console/sign-in?lang=en")
     assert '<html lang="en">' in browser.get("/console/sign-in").get_data(as_text=True)
 

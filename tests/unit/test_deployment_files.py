@@ -48,3 +48,19 @@ def test_nats_server_accepts_the_cluster_config():
         text=True,
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_the_police_portal_runs_alone_and_pages_sign_in_through_the_banks_idp():
+    doc = compose()
+    portal = doc["services"]["cases-portal"]
+    assert portal["command"][-1] == "services.cases.portal:create_app()"
+    assert portal["environment"]["WARDEN_BIND"] == "0.0.0.0:8005"
+    assert portal["ports"] == ["8005:8005"]
+    for name in ("cases-portal", "cases-web"):
+        env = doc["services"][name]["environment"]
+        assert env["WARDEN_MODE"] == "production"
+        assert env["WARDEN_OIDC_ISSUER"].startswith("${WARDEN_OIDC_ISSUER:?")
+        assert env["WARDEN_CASES_DATABASE_URL"].endswith("/warden_cases")
+    assert doc["services"]["cases-web"]["environment"]["WARDEN_NOTIFY_URL"] == (
+        "http://notify-web:8004"
+    )

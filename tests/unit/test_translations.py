@@ -30,8 +30,8 @@ def marked(directory: Path) -> set[str]:
 
 
 def po(directory: Path):
-    with open(directory / "translations/zh_CN/LC_MESSAGES/messages.po", "rb") as handle:
-        return read_po(handle, locale="zh_CN")
+    with open(directory / "translations/zh_Hans_CN/LC_MESSAGES/messages.po", "rb") as handle:
+        return read_po(handle, locale="zh_Hans_CN")
 
 
 @pytest.mark.parametrize("directory", CATALOGS, ids=lambda d: d.name)
@@ -47,7 +47,7 @@ def test_every_marked_string_has_a_chinese_translation(directory):
 
 @pytest.mark.parametrize("directory", CATALOGS, ids=lambda d: d.name)
 def test_the_compiled_catalog_is_the_po_file(directory):
-    compiled = directory / "translations/zh_CN/LC_MESSAGES/messages.mo"
+    compiled = directory / "translations/zh_Hans_CN/LC_MESSAGES/messages.mo"
     with open(compiled, "rb") as handle:
         loaded = gettext.GNUTranslations(handle)
     for message in po(directory):

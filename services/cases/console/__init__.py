@@ -20,9 +20,11 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 def make_console_blueprint() -> Blueprint:
     from services.cases.console import case_page, dashboard, queue
     from services.cases.console.labels import told
+    from services.cases.console.peers import init_peers
 
     blp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
     blp.add_app_template_global(told, "told")
+    blp.record_once(lambda state: init_peers(state.app))
     queue.register_queue(blp)
     case_page.register_case_page(blp)
     dashboard.register_dashboard(blp)

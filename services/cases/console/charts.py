@@ -16,8 +16,9 @@ from markupsafe import Markup, escape
 PALETTE = ("#1d70b8", "#d4351c", "#00703c", "#4c2c92", "#8a4b00", "#912b88", "#003078", "#505a5f")
 TEXT, MUTED, GRID = "#0b0c0c", "#505a5f", "#b1b4b6"
 # About the width a chart gets on a phone or in a dashboard column, so text stays ~14 px.
-WIDTH, FONT, LEGEND_ROW = 400, 14, 24
+WIDTH, FONT, LEGEND_ROW, LINE = 400, 14, 24, 16
 MAX_X_LABELS = 6
+LABEL_WIDTH = 160  # a bar's label wraps onto a second line past this
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,46 @@ def _legend(entries: Sequence[tuple[str, str]], y: float = 0) -> tuple[list[str]
     return body, (row + 1) * LEGEND_ROW + 8
 
 
-def _text_width(text: str) -> float:
+def _char_width(char: str) -> float:
     """A rough width: CJK glyphs are square, Latin ones about half as wide."""
-    return sum(FONT if ord(char) > 0x2E80 else FONT * 0.6 for char in text)
+    return FONT if ord(char) > 0x2E80 else FONT * 0.6
+
+
+def _text_width(text: str) -> float:
+    return sum(map(_char_width, text))
+
+
+def _fitting(text: str, width: float) -> int:
+    """How many leading characters of `text` fit in `width`."""
+    used = 0.0
+    for index, char in enumerate(text):
+        used += _char_width(char)
+        if used > width:
+            return index
+    return len(text)
+
+
+def wrapped(text: str, width: float = LABEL_WIDTH) -> list[str]:
+    """At most two lines: broken at a space if there is one (Chinese breaks anywhere), and
+    what still does not fit ends in an ellipsis; the data table has the whole label."""
+    if _text_width(text) <= width:
+        return [text]
+    cut = _fitting(text, width)
+    space = text.rfind(" ", 0, cut + 1)
+    cut = space if space > 0 else cut
+    first, rest = text[:cut].rstrip(), text[cut:].lstrip()
+    if _text_width(rest) > width:
+        rest = rest[: _fitting(rest, width - FONT)] + "…"
+    return [first, rest]
+
+
+def _lines(x: float, middle: float, lines: list[str], anchor: str) -> str:
+    top = middle - LINE * (len(lines) - 1) / 2
+    spans = "".join(
+        f'<tspan x="{_n(x)}" y="{_n(top + LINE * index)}">{escape(line)}</tspan>'
+        for index, line in enumerate(lines)
+    )
+    return f'<text text-anchor="{anchor}" font-size="{FONT}" fill="{TEXT}">{spans}</text>'
 
 
 def empty_chart(title: str, message: str, kind: str = "empty") -> Markup:
@@ -116,11 +154,14 @@ def bar_chart(
     if not categories or top <= 0:
         return empty_chart(title, empty, "bars")
     body, y = _legend([(bar.name, bar.colour) for bar in bars])
-    label_width = min(160, max(_text_width(category) for category in categories) + 12)
+    labels = [wrapped(category) for category in categories]
+    label_width = max(_text_width(line) for lines in labels for line in lines) + 12
     bar_height, plot = 18, WIDTH - label_width - 40
     for index, category in enumerate(categories):
         group = len(bars) * (bar_height + 2)
-        body.append(_text(label_width - 8, y + group / 2 + 5, category, "end"))
+        row = max(group, LINE * len(labels[index]) + 4)  # room for a two-line label
+        body.append(_lines(label_width - 8, y + row / 2 + 5, labels[index], "end"))
+        y += (row - group) / 2
         for bar in bars:
             value = bar.values[index]
             tip = f"{category} · {bar.name}: {value_label(value)}"
@@ -129,7 +170,7 @@ def bar_chart(
             )
             body.append(_text(label_width + plot * value / top + 6, y + 14, value_label(value)))
             y += bar_height + 2
-        y += 14
+        y += (row - group) / 2 + 14
     return _svg(title, y, body, "bars")
 
 

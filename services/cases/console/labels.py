@@ -60,6 +60,9 @@ def told(entry: dict) -> str:
     if not sentence:
         return entry.get("action", "")
     parts = dict(sentence["parts"])
+    parts["who"] = parts.get("who") or gettext("someone")
+    if "unit" in parts:
+        parts["unit"] = parts["unit"] or gettext("the police")
     for key, kind in CODE_PARTS.items():
         if key in parts:
             parts[key] = label(kind, parts[key])

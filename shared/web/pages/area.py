@@ -62,7 +62,11 @@ def install_area(app: Flask, area: PagesArea, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.mode == "production",
-        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_idle_minutes),
+        # The signature's age limit: an absolute cap well past the idle timeout, so an idle
+        # session is still read and can be told it expired (session.current_user ends it).
+        PERMANENT_SESSION_LIFETIME=max(
+            timedelta(hours=12), timedelta(minutes=2 * settings.session_idle_minutes)
+        ),
     )
     app.session_interface = AreaSessions()
     app.extensions["warden_pages"] = area

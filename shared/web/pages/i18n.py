@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, request, session
 from flask_babel import Babel, format_datetime
 
-LANGUAGES = {"zh-CN": "zh_CN", "en": "en"}  # what <html lang> says → the catalog's locale
+LANGUAGES = {"zh-CN": "zh_Hans_CN", "en": "en"}  # <html lang> → the catalog (Babel: zh_Hans_CN)
 DEFAULT_LANGUAGE = "zh-CN"
 SHARED_TRANSLATIONS = Path(__file__).with_name("translations")
 

@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import gettext
 
-from shared.envelope import Actor, Context
+from shared.envelope import Context
+from shared.web.auth import Principal
 from shared.web.logging import correlation_id, request_id
 from shared.web.pages.errors import PageError
 from shared.web.state import web_state
@@ -21,17 +22,11 @@ USER, SEEN, CSRF = "user", "seen", "csrf"
 
 
 @dataclass(frozen=True, slots=True)
-class PageUser:
-    """A person signed in to the console or the portal, however they proved who they are."""
+class PageUser(Principal):
+    """A person signed in to the console or the portal: a caller like a token's, and how they
+    proved who they are ("development" or "oidc")."""
 
-    sub: str
-    role: str
-    police_unit: str | None = None
-    branch_id: str | None = None
     via: str = "development"
-
-    def as_actor(self) -> Actor:
-        return Actor(role=self.role, sub=self.sub)
 
 
 def area():

@@ -28,7 +28,7 @@ def _development_allowed() -> bool:
 def _read_form(fields: tuple[str, ...]) -> tuple[dict, dict]:
     values = {name: request.form.get(name, "").strip() for name in ("role", "sub", *fields)}
     errors: dict[str, str] = {}
-    if values["role"] not in area().roles:
+    if values["role"] not in ROLES:
         errors["role"] = gettext("Choose one of the roles this area serves.")
     for name, value in values.items():
         if len(value) > MAX_CLAIM or not value.isprintable():
@@ -72,6 +72,9 @@ def make_sign_in_blueprint() -> Blueprint:
         if not _development_allowed():
             raise PageError(404, gettext("Development sign-in is switched off in production."))
         values, errors = _read_form(area().sign_in_fields)
+        if values["role"] in ROLES and values["role"] not in area().roles:
+            # As the API: a known caller of the wrong role is a 403, whichever way they came.
+            raise PageError(403, gettext("Your role may not use this area."))
         if errors:
             return render(values, errors, 422)
         sign_in(

@@ -10,10 +10,11 @@ from cases_support import account_opening_referred, withdrawal_held
 from services.cases import application, handlers
 from services.cases.opening import case_id_for
 from services.cases.projections import projections
-from services.cases.statistics import dashboard
+from services.cases.projections import statistics as statistics_rows
+from services.cases.statistics import dashboard, quantile
 from services.cases.timers import check_slas
 from shared import codec
-from shared.db import write_transaction
+from shared.db import read_transaction, write_transaction
 from shared.envelope import Actor, Context, Envelope
 
 NOW = datetime(2026, 3, 31, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
@@ -240,6 +241,42 @@ def test_a_rebuild_reproduces_the_holds_and_the_dashboard(seeded):
     assert dashboard(seeded, NOW, "Asia/Shanghai") == figures
 
 
+def test_a_reopened_hold_keeps_its_first_police_answer_and_a_rebuild_agrees(engine):
+    held_at = at("2026-03-10T01:00")
+    case_id = confirmed_hold(engine, held_at, 30, "fraud_victim")
+    reopening = context(held_at + timedelta(hours=2), Actor("supervisor", "s-001"))
+    application.reopen_case(engine, case_id, {"reason": "New facts."}, reopening)
+    asked = application.request_verification(
+        engine,
+        case_id,
+        {"police_unit": UNIT, "summary": "again"},
+        context(held_at + timedelta(hours=3)),
+    )
+    body = {"outcome": "cleared", "police_reference": "R-2", "officer": "Li", "notes": ""}
+    again = context(held_at + timedelta(hours=4), LIAISON)
+    application.confirm_verification(
+        engine, UNIT, asked.events[-1].data["verification_id"], body, again
+    )
+
+    with read_transaction(engine) as conn:
+        row = conn.execute(statistics_rows.select()).mappings().one()
+    assert (row["status"], row["resolved_at"]) == ("resolved", "2026-03-10T05:00:00.000000Z")
+    assert (row["police_outcome"], row["confirmed_at"]) == (
+        "fraud_victim",
+        "2026-03-10T01:30:00.000000Z",
+    )
+    assert row["seconds_to_confirmation"] == 1800.0
+    before = projections.snapshot(engine)
+    projections.rebuild(engine)
+    assert projections.snapshot(engine) == before
+
+
+def test_quantiles_interpolate_between_ranks():
+    assert quantile([], 0.5) is None
+    assert quantile([7.0], 0.9) == 7.0
+    assert quantile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
+
+
 def sign_in(client, role: str) -> None:
     """Through the development sign-in form, as a person would."""
     form = client.get("/console/sign-in").text
@@ -265,7 +302,7 @@ def test_the_dashboard_page_draws_every_figure_with_its_table(seeded, client, cl
         drawn = figure(page, name)
         assert "<figcaption>" in drawn and '<svg xmlns="http://www.w3.org/2000/svg"' in drawn
         assert re.search(r'<svg [^>]*role="img"[^>]*><title id="[^"]+">[^<]+</title>', drawn)
-        assert '<table class="visually-hidden">' in drawn
+        assert '<div class="visually-hidden"><table>' in drawn  # the same numbers, for readers
     assert "7 cases are open" in figure(page, "open_by_queue")
     rows = re.findall(r"<tr><th scope=\"row\">(\S+)</th><td>(\d+)</td><td>(\d+)</td>", page)
     assert ("2026-03-11", "2", "1") in rows  # SLA: resolved, within

@@ -126,7 +126,8 @@ def test_only_police_liaison_use_the_portal_and_it_serves_no_investigator_routes
     token = csrf_of(browser.get("/portal/sign-in").get_data(as_text=True))
     refused = browser.post("/portal/sign-in", data={"role": "investigator", "sub": "i-1",
                                                       "csrf_token": token})  # fmt: skip
-    assert refused.status_code == 422  # the portal's form offers police liaison only
+    assert refused.status_code == 403  # the portal serves police liaison only
+    assert browser.get("/portal/").status_code == 303  # and signed nobody in
     assert browser.get("/console/").status_code == 404
     assert browser.get("/v1/cases", headers=LIAISON_1).status_code == 404
     assert browser.get("/openapi.json").status_code == 404

@@ -130,3 +130,19 @@ def test_day_labels_thin_out_but_the_last_day_is_always_named():
     svg = charts.stacked_columns("Holds", days, charts.series([("r", [1] * 30)]), "-")
     shown = [label for label in days if f">{label}</text>" in svg]
     assert shown[-1] == "03-31" and 4 <= len(shown) <= charts.MAX_X_LABELS
+
+
+def test_a_long_bar_label_wraps_onto_two_lines_and_then_ends_in_an_ellipsis():
+    assert charts.wrapped("Cleared") == ["Cleared"]
+    assert charts.wrapped("Large cash for an elderly customer") == [
+        "Large cash for an",
+        "elderly customer",
+    ]
+    chinese = charts.wrapped("警方核实后确认客户是电信诈骗的受害者")
+    assert len(chinese) == 2 and "".join(chinese) == "警方核实后确认客户是电信诈骗的受害者"
+    endless = charts.wrapped("word " * 40)
+    assert len(endless) == 2 and endless[1].endswith("…")
+    svg = charts.bar_chart(
+        "t", ["Large cash for an elderly customer"], charts.series([("n", [2])]), "-"
+    )
+    assert ">Large cash for an</tspan>" in svg and ">elderly customer</tspan>" in svg
