@@ -13,9 +13,6 @@ import psycopg
 
 from shared.nats_server import NatsProcess
 
-# Re-exported for the tests that still import them from here; new code imports shared.ports.
-from shared.ports import free_port, free_ports  # noqa: F401
-
 
 def docker_answers() -> bool:
     if not os.path.exists("/var/run/docker.sock") and not os.environ.get("DOCKER_HOST"):

@@ -13,15 +13,15 @@ from browser_support import ACTION_TIMEOUT_MS, DESKTOP, SECRET, Api, text_of
 from playwright.sync_api import sync_playwright
 
 from shared.cli import SERVICES
+from shared.ports import free_ports
 from shared.runner import System
-from shared.testing import servers
 
 
 @pytest.fixture(scope="module")
 def ports() -> dict[str, int]:
     """Free ports for this module's system: each service's web app, the portal and NATS."""
     names = [*SERVICES, "portal", "nats"]
-    return dict(zip(names, servers.free_ports(len(names)), strict=True))
+    return dict(zip(names, free_ports(len(names)), strict=True))
 
 
 @pytest.fixture(scope="module")
