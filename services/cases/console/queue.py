@@ -73,23 +73,24 @@ def show_queue(queue: str):
     )
 
 
-def claim_next(skip_limit: int = NEXT_CASE_ATTEMPTS) -> str | None:
+def claim_next(skip_limit: int = NEXT_CASE_ATTEMPTS) -> tuple[str | None, int]:
     """Claim the most urgent unassigned case; one someone else just took is skipped.
 
     The claim is the application's own decision, so two people racing for one case cannot
     both win: the loser gets CaseConflict (or a lost race) and tries the next candidate.
+    Answers the case claimed (or None) and how many were lost to others on the way.
     """
     engine, lost = web_state().engine, set()
     for _ in range(skip_limit):
         case_id = queues.next_unassigned(engine, lost)
         if case_id is None:
-            return None
+            return None, len(lost)
         try:
             application.claim_case(engine, case_id, {}, page_context())
-            return case_id
+            return case_id, len(lost)
         except (CaseConflict, ConcurrencyError):
             lost.add(case_id)
-    return None
+    return None, len(lost)
 
 
 def register_queue(blp: Blueprint) -> None:
@@ -115,7 +116,11 @@ def register_queue(blp: Blueprint) -> None:
     @page_requires(*WORKERS)
     def next_case():
         """Claim the most urgent unassigned case and open it."""
-        case_id = claim_next()
+        case_id, lost = claim_next()
+        if case_id is None and lost:
+            taken = gettext("Others took the waiting cases first; press Take the next case again.")
+            flash(taken, "error")
+            return redirect(url_for("console.queue", queue="unassigned"), 303)
         if case_id is None:
             flash(gettext("No unassigned case is waiting."), "success")
             return redirect(url_for("console.queue", queue="unassigned"), 303)
