@@ -11,12 +11,16 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def page_sign_in(client, prefix: str, role: str, sub: str, **claims) -> str:
+def page_sign_in(
+    client, prefix: str, role: str, sub: str, language: str | None = None, **claims
+) -> str:
     """Sign in through the development form; answer the new session's CSRF token.
 
-    Signing in starts a fresh session, so the token of the sign-in form is spent.
+    Signing in starts a fresh session, so the token of the sign-in form is spent; a
+    `language` chosen on the sign-in page is kept.
     """
-    token = csrf_of(client.get(f"{prefix}/sign-in").get_data(as_text=True))
+    asked = f"?lang={language}" if language else ""
+    token = csrf_of(client.get(f"{prefix}/sign-in{asked}").get_data(as_text=True))
     form = {"role": role, "sub": sub, "csrf_token": token, **claims}
     response = client.post(f"{prefix}/sign-in", data=form)
     assert response.status_code == 303, response.get_data(as_text=True)

@@ -10,10 +10,12 @@ from pathlib import Path
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
+from services.cases.api import WORKERS  # the API's rules are the console's
 from shared.web.pages.area import PagesArea
 
-CONSOLE_ROLES = ("investigator", "supervisor", "auditor")
-WORKERS = ("investigator", "supervisor")
+__all__ = ["WORKERS", "CONSOLE_ROLES", "console_area", "make_console_blueprint"]
+
+CONSOLE_ROLES = ("investigator", "supervisor", "auditor")  # the API's readers but `system`
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 

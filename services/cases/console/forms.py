@@ -10,9 +10,6 @@ from services.cases.domain import CONTACT_CHANNELS, CONTACT_OUTCOMES, OUTCOMES, 
 from services.cases.words import choices
 from shared.web.pages.forms import read_form
 
-DATETIME_LOCAL = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
-
-
 REQUIRED = {
     "investigator": _l("Enter the user id of the investigator."),
     "text": _l("Enter the note."),

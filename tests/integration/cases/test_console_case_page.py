@@ -15,14 +15,13 @@ from cases_support import (
     make_app,
     withdrawal_held,
 )
+from page_support import csrf_of, page_sign_in
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from services.cases.opening import case_id_for
 from shared.ports import free_port
 from shared.tokens import decode_token
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 VERDICTS = [
     {
@@ -114,15 +113,12 @@ def engine(console_app):
 
 def signed_in(app, role: str, sub: str):
     client = app.test_client()
-    page = client.get("/console/sign-in?lang=en").get_data(as_text=True)
-    token = CSRF.search(page).group(1)
-    answer = client.post("/console/sign-in", data={"role": role, "sub": sub, "csrf_token": token})
-    assert answer.status_code == 303
+    page_sign_in(client, "/console", role, sub, language="en")
     return client
 
 
 def post(client, case_id: str, action: str, **fields):
-    token = CSRF.search(client.get("/console/").get_data(as_text=True)).group(1)
+    token = csrf_of(client.get("/console/").get_data(as_text=True))
     return client.post(f"/console/cases/{case_id}/{action}", data={"csrf_token": token, **fields})
 
 

@@ -15,11 +15,11 @@ from cases_support import (
     make_app,
     withdrawal_held,
 )
+from page_support import csrf_of, page_sign_in
 
 from services.cases.opening import case_id_for
 from shared.ports import free_port
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ROW = re.compile(r'<tr data-case-id="([^"]+)"')
 
 
@@ -40,17 +40,12 @@ def engine(console_app):
 def signed_in(app, role: str, sub: str):
     """A test client signed in through the development form, reading English."""
     client = app.test_client()
-    page = client.get("/console/sign-in?lang=en").get_data(as_text=True)
-    answer = client.post(
-        "/console/sign-in",
-        data={"role": role, "sub": sub, "csrf_token": CSRF.search(page).group(1)},
-    )
-    assert answer.status_code == 303, answer.get_data(as_text=True)
+    page_sign_in(client, "/console", role, sub, language="en")
     return client
 
 
 def csrf(client) -> str:
-    return CSRF.search(client.get("/console/").get_data(as_text=True)).group(1)
+    return csrf_of(client.get("/console/").get_data(as_text=True))
 
 
 def rows(client, url: str) -> list[str]:
