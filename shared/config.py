@@ -32,6 +32,8 @@ class Settings:
     # How long JetStream waits for an ack before redelivering (a worker killed mid-batch).
     consumer_ack_wait_seconds: float = 30.0
     max_body_bytes: int = 1_048_576
+    # Nesting a JSON body may have; Warden's deepest is 3, so deeper is an attack or a bug.
+    max_json_depth: int = 32
     # A service's rules/policy TOML (limits, thresholds, SLAs); "" means the file it ships.
     rules_file: str = ""
     # The police portal's own port (DOMAIN §11: WARDEN_PORTAL_PORT).

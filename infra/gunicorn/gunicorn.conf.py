@@ -5,10 +5,17 @@ import os
 bind = os.environ.get("WARDEN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WARDEN_WEB_WORKERS", "2"))
 threads = int(os.environ.get("WARDEN_WEB_THREADS", "4"))
-worker_class = "gthread"
+# gthread, honouring the app's `Connection: close` and answering its own errors (431, 414,
+# 400 bad bytes) as problem+json: see shared/web/gunicorn_worker.py and docs/operations.md.
+worker_class = "shared.web.gunicorn_worker.WardenThreadWorker"
 timeout = int(os.environ.get("WARDEN_WEB_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
+# Request line, header count and header size: gunicorn's defaults, stated so the docs and the
+# 414/431 problems quote the numbers in force.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 accesslog = None  # the app logs one JSON line per request itself
 errorlog = "-"
 loglevel = os.environ.get("WARDEN_LOG_LEVEL", "info")

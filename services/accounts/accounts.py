@@ -199,7 +199,7 @@ def restriction_cause(type_: str, source: dict | None) -> tuple:
 
 def require_account(state: Account) -> None:
     if state.id is None:
-        raise Unknown("No such account.")
+        raise Unknown("No such account.", code="ACCOUNT_UNKNOWN")
 
 
 def tier_changed(

@@ -9,9 +9,14 @@ from sqlalchemy import Connection, Engine
 from services.accounts import queries
 from services.accounts.accounts import ACCOUNT
 from services.accounts.customers import CUSTOMER, decide_change_contact, decide_register
-from services.accounts.errors import Conflict, Rejected
+from services.accounts.errors import Conflict, DomainError, Unknown
 from services.accounts.opening import OpenAccount, decide_close, decide_open, decide_review_outcome
 from services.accounts.policy import Policy
+from services.accounts.refusals import (
+    RESTRICTION_REFUSAL,
+    decide_refuse_restriction,
+    refusal_stream_id,
+)
 from services.accounts.restrictions import (
     decide_expire,
     decide_lift,
@@ -102,7 +107,7 @@ def open_account(
         eventstore.lock_log(conn)
         facts = queries.opening_facts(conn, command.customer_id, policy, now)
         if facts is None:
-            raise Rejected("No such customer.", field="customer_id")
+            raise Unknown("No such customer.", field="customer_id")
         # A refusal's payload has no branch; the metadata keeps it for the branch's tellers.
         context = replace(context, extra={**context.extra, "branch_id": command.branch_id})
         return execute_in(
@@ -257,9 +262,12 @@ def resolve_review(
 def restrict_for_case(
     conn, projections, account_id, restriction_id, request: dict, context
 ) -> Outcome:
+    """Impose a case's restriction once; one the account cannot take is refused on the record.
+
+    `request` is the AccountRestrictionRequested's data plus its `request_event_id`.
+    """
+
     def decide(state):
-        if state.id is None:
-            return []
         return decide_restrict_once(
             state,
             restriction_id,
@@ -271,7 +279,16 @@ def restrict_for_case(
             context.occurred_at,
         )
 
-    return execute_in(conn, ACCOUNT, account_id, decide, context, projections)
+    try:
+        return execute_in(conn, ACCOUNT, account_id, decide, context, projections)
+    except DomainError as refused:
+        refusal = refused
+
+    def refuse(state):
+        return decide_refuse_restriction(state, request, refusal)
+
+    stream = refusal_stream_id(request["request_event_id"])
+    return execute_in(conn, RESTRICTION_REFUSAL, stream, refuse, context, projections)
 
 
 # Timers

@@ -6,10 +6,11 @@ class DomainError(Exception):
 
     status = 409
 
-    def __init__(self, detail: str, field: str | None = None):
+    def __init__(self, detail: str, field: str | None = None, code: str | None = None):
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        self.code = code  # why, for a request refused on the record (refusals.REFUSAL_CODES)
 
 
 class Conflict(DomainError):

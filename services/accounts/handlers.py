@@ -2,7 +2,9 @@
 
 Each handler runs in the consumer's transaction with the inbox row. Each is also idempotent
 by state, and an event naming an account this service does not know, or one its state no
-longer allows, is logged and acknowledged rather than retried into the dead letters.
+longer allows, is logged and acknowledged rather than retried into the dead letters; a case's
+restriction request is the exception, answered with AccountRestrictionRefused (refusals.py)
+so the case learns why.
 """
 
 import logging
@@ -102,7 +104,9 @@ def make_handlers(projections: Projections, rules_file: str = "") -> dict[str, d
     def restriction_requested(conn, envelope):
         data = envelope.data
         request = {
+            "request_event_id": envelope.event_id,
             "case_id": data["case_id"],
+            "account_id": data["account_id"],
             "type": data["type"],
             "reason": data["reason"],
             "expires_at": _parse_time(data.get("expires_at")),

@@ -44,11 +44,14 @@ def decide_restrict(
 ) -> list[NewEvent]:
     require_account(state)
     if state.status in ("refused", "closed"):
-        raise Conflict(f"A {state.status} account cannot be restricted.")
+        code = f"ACCOUNT_{state.status.upper()}"
+        raise Conflict(f"A {state.status} account cannot be restricted.", code=code)
     if type_ not in TYPES:
-        raise Rejected(f"Unknown restriction type {type_}.", field="type")
+        code = "RESTRICTION_TYPE_UNKNOWN"
+        raise Rejected(f"Unknown restriction type {type_}.", field="type", code=code)
     if expires_at is not None and expires_at <= now:
-        raise Rejected("An expiry must lie in the future.", field="expires_at")
+        code = "EXPIRY_PASSED"
+        raise Rejected("An expiry must lie in the future.", field="expires_at", code=code)
     return [restricted(state, restriction_id, type_, reason, source, expires_at, requested_by)]
 
 

@@ -6,6 +6,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.accounts.restrictions import TYPES as RESTRICTION_TYPES
 from shared.money import Money
+from shared.web.openapi import Variant, one_of_by
+from shared.web.validators import WholeMatch
 
 ID_TYPES = ("resident_id", "passport")
 LANGUAGES = ("zh-CN", "en")
@@ -24,6 +26,14 @@ SOURCE_KINDS = ("case", "police", "staff")
 
 RESIDENT_ID = re.compile(r"^\d{17}[\dXx]$")
 PASSPORT = re.compile(r"^[A-Za-z0-9]{5,20}$")
+# The id_number's rule depends on id_type: the document says so with one variant per type.
+ID_NUMBER_BY_TYPE = one_of_by(
+    "id_type",
+    {
+        "resident_id": Variant(narrow={"id_number": {"pattern": RESIDENT_ID.pattern}}),
+        "passport": Variant(narrow={"id_number": {"pattern": PASSPORT.pattern}}),
+    },
+)
 PHONE = re.compile(r"^\+?\d[\d -]{5,19}$")
 
 
@@ -33,12 +43,12 @@ def _text(max_length: int, **kwargs) -> fields.String:
 
 def _phone(**kwargs) -> fields.String:
     message = "A phone number: digits, spaces or dashes, optionally starting with +."
-    return fields.String(validate=validate.Regexp(PHONE, error=message), **kwargs)
+    return fields.String(validate=WholeMatch(PHONE, error=message), **kwargs)
 
 
 def check_id_number(id_type: str, id_number: str) -> None:
     pattern = RESIDENT_ID if id_type == "resident_id" else PASSPORT
-    if not pattern.match(id_number):
+    if not pattern.fullmatch(id_number):
         expected = "17 digits and a digit or X" if id_type == "resident_id" else "5-20 letters"
         raise ValidationError(f"Not a valid {id_type} number ({expected}).", "id_number")
 
@@ -53,6 +63,8 @@ class CustomerIn(Schema):
     occupation = _text(100, required=True)
     employer = fields.String(load_default="", validate=validate.Length(max=200))
     preferred_language = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
+
+    openapi_refine = staticmethod(ID_NUMBER_BY_TYPE)
 
     @validates_schema(skip_on_field_errors=False)
     def _id_number_fits_its_type(self, data, **kwargs):
@@ -100,7 +112,9 @@ class AccountIn(Schema):
         fields.Nested(DocumentIn), load_default=list, validate=validate.Length(max=20)
     )
     branch_id = _text(
-        40, load_default=None, metadata={"description": "system only: a teller's is in the token"}
+        40,
+        required=True,
+        metadata={"description": "where it is opened; a teller names their own (else 403)"},
     )
 
 
@@ -179,6 +193,8 @@ class WatchlistIn(Schema):
     id_number = fields.String(required=True)
     reference = _text(200, required=True)
     reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+    openapi_refine = staticmethod(ID_NUMBER_BY_TYPE)
 
     @validates_schema(skip_on_field_errors=False)
     def _id_number_fits_its_type(self, data, **kwargs):

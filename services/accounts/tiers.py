@@ -96,7 +96,7 @@ def decide_request_override(
     if tier not in policy.tiers:
         raise Rejected(f"Unknown tier {tier}.", field="tier")
     if tier == state.risk_tier:
-        raise Rejected(f"The account is already {tier}.", field="tier")
+        raise Conflict(f"The account is already {tier}.", field="tier")
     data = {
         "account_id": state.id,
         "override_id": override_id,

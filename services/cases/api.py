@@ -1,7 +1,6 @@
 """The investigators' API, /v1/cases: parse, call the application, answer (DOMAIN §7)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.cases import application, queries, schemas
 from services.cases.domain import (
@@ -17,6 +16,7 @@ from shared.web.auth import requires
 from shared.web.context import command_context
 from shared.web.history import HistorySchema, history
 from shared.web.idempotency import claim_in
+from shared.web.json_bodies import ApiBlueprint
 from shared.web.pagination import decode_cursor
 from shared.web.problems import Problem, problem_response
 from shared.web.state import web_state
@@ -80,7 +80,7 @@ ACTIONS = (
 )
 
 
-def _add_action(blp: Blueprint, path: str, schema, command, roles, summary) -> None:
+def _add_action(blp: ApiBlueprint, path: str, schema, command, roles, summary) -> None:
     def view(body, case_id):
         state = web_state()
         command(state.engine, case_id, body, command_context(), on_transaction=claim_in)
@@ -89,13 +89,14 @@ def _add_action(blp: Blueprint, path: str, schema, command, roles, summary) -> N
     view.__name__ = path.replace("-", "_")
     view.__doc__ = summary
     decorated = blp.response(200, schemas.CaseOut)(view)
-    decorated = blp.arguments(schema)(decorated)
+    # An action that takes no input (claim) takes no body either: none, or {}.
+    decorated = blp.arguments(schema, required=bool(schema().fields))(decorated)
     decorated = requires(*roles)(decorated)
     blp.route(f"/<case_id>/{path}", methods=["POST"])(decorated)
 
 
-def make_cases_blueprint() -> Blueprint:
-    blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="Investigation cases")
+def make_cases_blueprint() -> ApiBlueprint:
+    blp = ApiBlueprint("cases", __name__, url_prefix="/v1/cases", description="Investigation cases")
     blp.register_error_handler(CaseError, case_problem)
     blp.register_error_handler(ConcurrencyError, race_problem)
 
@@ -112,6 +113,7 @@ def make_cases_blueprint() -> Blueprint:
         @requires(*WORKERS)
         @blp.arguments(schemas.OpenCaseIn)
         @blp.response(201, schemas.CaseOut)
+        @blp.alt_response(404, description="The account is not known here (yet): retry later.")
         def post(self, body):
             """Open a suspicious_account case."""
             state = web_state()

@@ -11,7 +11,8 @@ from dataclasses import replace
 from sqlalchemy import Connection, Engine
 
 from services.cases import decisions, opening, police, queries
-from services.cases.domain import CASE, CaseNotFound
+from services.cases.domain import CASE, AccountNotKnown, CaseNotFound
+from services.cases.known_accounts import ACCOUNT_VIEW, KnownAccount, account_view_id
 from services.cases.projections import projections
 from services.cases.rules import CaseRules
 from shared import eventstore
@@ -45,13 +46,41 @@ def _run(engine: Engine, case_id: str, decide, command, context: Context, on_tra
     )
 
 
+def known_account(conn: Connection, account_id: str) -> KnownAccount:
+    """What accounts has told this service about the account, folded from this service's log."""
+    stream = eventstore.read_stream(conn, account_view_id(account_id))
+    return ACCOUNT_VIEW.fold(stream)
+
+
 def open_suspicious_account_case(
     engine: Engine, body: dict, context: Context, rules: CaseRules, on_transaction=None
 ) -> Outcome:
-    command = opening.suspicious_account(
-        new_id("case_"), body["account_id"], body["summary"], context.occurred_at, rules
-    )
-    return _run(engine, command.case_id, decisions.decide_open, command, context, on_transaction)
+    """Only on an account this service has heard of (else AccountNotKnown, a 404 to retry).
+
+    Nothing forgets an account, so the check and the new case's append need no shared lock.
+    """
+    with write_transaction(engine) as conn:
+        if on_transaction is not None:
+            on_transaction(conn)
+        account = known_account(conn, body["account_id"])
+        if not account.known:
+            raise AccountNotKnown(body["account_id"])
+        command = opening.suspicious_account(
+            new_id("case_"),
+            account.account_id,
+            body["summary"],
+            context.occurred_at,
+            rules,
+            customer_id=account.customer_id,
+        )
+        return execute_in(
+            conn,
+            CASE,
+            command.case_id,
+            lambda state: decisions.decide_open(state, command, context.occurred_at),
+            context,
+            projections,
+        )
 
 
 def claim_case(engine, case_id: str, body: dict, context: Context, on_transaction=None):
@@ -155,6 +184,10 @@ def _record_views(conn: Connection, police_unit: str, shown: list[dict], context
 
 
 def _viewing(engine: Engine, read: Callable[[Connection], dict | None], items, unit, context):
+    """Read as a liaison of `unit`, recording each case shown; an auditor (unit None) only reads."""
+    if unit is None:
+        with read_transaction(engine) as conn:
+            return read(conn)
     for attempt in range(1, VIEW_ATTEMPTS + 1):
         try:
             with write_transaction(engine) as conn:
@@ -169,7 +202,7 @@ def _viewing(engine: Engine, read: Callable[[Connection], dict | None], items, u
 
 
 def view_verification(
-    engine: Engine, police_unit: str, verification_id: str, context: Context
+    engine: Engine, police_unit: str | None, verification_id: str, context: Context
 ) -> dict:
     """A liaison reads one request of their unit; the view is recorded on the case."""
     found = _viewing(
@@ -186,7 +219,7 @@ def view_verification(
 
 def list_verifications(
     engine: Engine,
-    police_unit: str,
+    police_unit: str | None,
     status: str | None,
     limit: int,
     after: list | None,

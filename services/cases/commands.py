@@ -63,6 +63,18 @@ class RequestRestriction:
 
 
 @dataclass(frozen=True)
+class RecordRestrictionRefusal:
+    """accounts' answer to one AccountRestrictionRequested: it could not impose it, and why."""
+
+    request_event_id: str
+    refusal_event_id: str
+    account_id: str
+    type: str
+    reason_code: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Resolve:
     outcome: str
     reason: str

@@ -13,6 +13,7 @@ from services.cases.commands import (
     Escalate,
     OpenCase,
     RecordContact,
+    RecordRestrictionRefusal,
     Reopen,
     RequestRestriction,
     RequestVerification,
@@ -161,6 +162,25 @@ def decide_request_restriction(
             reason=command.reason,
             expires_at=iso(command.expires_at) if command.expires_at else None,
             requested_by=command.by,
+        )
+    ]
+
+
+def decide_record_refusal(state: Case, command: RecordRestrictionRefusal) -> list[NewEvent]:
+    """accounts refused a restriction the case asked for: the case says so, in any status, once
+    per request; a case this service does not have decides nothing."""
+    if not state.exists or command.request_event_id in state.restrictions_refused:
+        return []
+    return [
+        _event(
+            state,
+            "RestrictionRefusalRecorded",
+            request_event_id=command.request_event_id,
+            refusal_event_id=command.refusal_event_id,
+            account_id=command.account_id,
+            type=command.type,
+            reason_code=command.reason_code,
+            reason=command.reason,
         )
     ]
 

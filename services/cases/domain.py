@@ -44,6 +44,14 @@ class CaseNotFound(CaseError):
     """No such case, or none the caller may see (404)."""
 
 
+class AccountNotKnown(CaseNotFound):
+    """An account accounts has not told this service about (yet): a 404, as withdrawals answers
+    one (DOMAIN §6); accounts' events arrive within a second, so callers retry."""
+
+    def __init__(self, account_id: str):
+        super().__init__(f"Account {account_id} is not known here yet.")
+
+
 class CaseConflict(CaseError):
     """The case's state does not allow this now (409)."""
 
@@ -97,6 +105,8 @@ class Case:
     sla_breached: bool = False
     verifications: tuple[Verification, ...] = ()
     restrictions_requested: int = 0
+    # The restriction requests (by their event id) accounts answered with a refusal.
+    restrictions_refused: frozenset[str] = frozenset()
     outcome: str | None = None
 
     @property
@@ -176,6 +186,9 @@ _EVOLVE = {
     ),
     "AccountRestrictionRequested": lambda state, _: replace(
         state, restrictions_requested=state.restrictions_requested + 1
+    ),
+    "RestrictionRefusalRecorded": lambda state, data: replace(
+        state, restrictions_refused=state.restrictions_refused | {data["request_event_id"]}
     ),
     "CaseResolved": _resolved,
     "CaseClosed": lambda state, _: replace(state, status=CLOSED),

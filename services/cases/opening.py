@@ -72,14 +72,19 @@ def from_account_opening_referred(
 
 
 def suspicious_account(
-    case_id: str, account_id: str, summary: str, now: datetime, rules: CaseRules
+    case_id: str,
+    account_id: str,
+    summary: str,
+    now: datetime,
+    rules: CaseRules,
+    customer_id: str | None = None,
 ) -> OpenCase:
-    """An investigator's own suspicion; the customer is not known to this service."""
+    """An investigator's own suspicion, on an account accounts told us of, with its customer."""
     return OpenCase(
         case_id=case_id,
         case_type=SUSPICIOUS_ACCOUNT,
         account_id=account_id,
-        customer_id=None,
+        customer_id=customer_id,
         withdrawal_id=None,
         source=None,
         summary=summary,

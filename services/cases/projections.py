@@ -135,7 +135,12 @@ def _assigned(conn: Connection, event: StoredEvent) -> None:
     )
 
 
-@projections.on("CaseNoteAdded", "CustomerContactRecorded", "AccountRestrictionRequested")
+@projections.on(
+    "CaseNoteAdded",
+    "CustomerContactRecorded",
+    "AccountRestrictionRequested",
+    "RestrictionRefusalRecorded",
+)
 def _worked(conn: Connection, event: StoredEvent) -> None:
     _touch(conn, event)
 

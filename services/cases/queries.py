@@ -150,16 +150,18 @@ def police_json(row) -> dict:
     }
 
 
-def _police_query(police_unit: str):
-    return (
-        select(verifications, cases.c.details)
-        .join(cases, cases.c.id == verifications.c.case_id)
-        .where(verifications.c.police_unit == police_unit)
+def _police_query(police_unit: str | None):
+    """One unit's requests; every unit's for None (an auditor reads them all)."""
+    query = select(verifications, cases.c.details).join(
+        cases, cases.c.id == verifications.c.case_id
     )
+    if police_unit is None:
+        return query
+    return query.where(verifications.c.police_unit == police_unit)
 
 
 def police_verifications(
-    conn: Connection, police_unit: str, status: str | None, limit: int, after: list | None
+    conn: Connection, police_unit: str | None, status: str | None, limit: int, after: list | None
 ) -> dict:
     """One unit's verification requests, newest first; never another unit's."""
     query = _police_query(police_unit).order_by(verifications.c.position.desc()).limit(limit + 1)
@@ -188,7 +190,9 @@ def police_worklist(conn: Connection, police_unit: str, limit: int, after: list 
     return listed
 
 
-def police_verification(conn: Connection, police_unit: str, verification_id: str) -> dict | None:
+def police_verification(
+    conn: Connection, police_unit: str | None, verification_id: str
+) -> dict | None:
     query = _police_query(police_unit).where(verifications.c.id == verification_id)
     row = conn.execute(query).mappings().first()
     return police_json(row) if row else None

@@ -6,6 +6,7 @@ from services.cases.domain import (
     CASE_TYPES,
     CONTACT_CHANNELS,
     CONTACT_OUTCOMES,
+    OUTCOMES,
     POLICE_OUTCOMES,
     QUEUES,
     RESTRICTION_TYPES,
@@ -15,6 +16,9 @@ from services.cases.domain import (
     VERIFICATION_STATUSES,
 )
 from shared.web.pagination import PageArgs
+
+# Every outcome some case type is resolved with; decide_resolve checks the case's own.
+RESOLUTION_OUTCOMES = sorted({outcome for allowed in OUTCOMES.values() for outcome in allowed})
 
 
 def _text(maximum: int, **kwargs) -> fields.String:
@@ -67,7 +71,11 @@ class RestrictionRequestIn(Schema):
 
 
 class ResolutionIn(Schema):
-    outcome = _text(40, metadata={"description": "allowed values depend on the case type"})
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(RESOLUTION_OUTCOMES),
+        metadata={"description": "one of the case type's own outcomes (else 422)"},
+    )
     reason = _text(2000)
 
 

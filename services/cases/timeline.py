@@ -59,6 +59,19 @@ def _restriction(data: dict, units: dict) -> Sentence:
     ), parts
 
 
+def _refused(data: dict, units: dict) -> Sentence:
+    """accounts' answer: `refusal` is its code (words for a page), `reason` its own sentence."""
+    template = N_(
+        "Accounts refused the restriction (%(type)s) on account %(account_id)s: %(refusal)s"
+    )
+    return template, {
+        "type": data["type"],
+        "account_id": data["account_id"],
+        "refusal": data["reason_code"],
+        "reason": data["reason"],
+    }
+
+
 def _confirmed(data: dict, units: dict) -> Sentence:
     template = N_(
         "%(who)s of %(unit)s confirmed verification %(verification_id)s: %(outcome)s "
@@ -112,6 +125,7 @@ SENTENCES: dict[str, Callable[[dict, dict], Sentence]] = {
         "sla_due_at",
     ),
     "AccountRestrictionRequested": _restriction,
+    "RestrictionRefusalRecorded": _refused,
     "CaseResolved": _simple(
         N_("%(who)s resolved the case as %(outcome)s: %(reason)s"), "outcome", "reason"
     ),
@@ -127,6 +141,8 @@ def _in_english(parts: dict) -> dict:
         told["unit"] = told["unit"] or "the police"
     if "contact_outcome" in told:
         told["contact_outcome"] = told["contact_outcome"].replace("_", " ")
+    if "refusal" in told:
+        told["refusal"] = told.get("reason") or told["refusal"]
     return told
 
 

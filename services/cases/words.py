@@ -93,6 +93,14 @@ LABELS = {
         "non_counter_suspended": _l("Suspend non-counter channels"),
         "stop_payment": _l("Stop payments"),
     },
+    # Why accounts refused a restriction a case asked for (AccountRestrictionRefused).
+    "refusal": {
+        "ACCOUNT_UNKNOWN": _l("Accounts has no such account"),
+        "ACCOUNT_CLOSED": _l("The account is closed"),
+        "ACCOUNT_REFUSED": _l("The account's opening was refused"),
+        "RESTRICTION_TYPE_UNKNOWN": _l("Accounts does not know this type of restriction"),
+        "EXPIRY_PASSED": _l("The expiry had passed when accounts received the request"),
+    },
     "verification": {
         "pending": _l("Pending"),
         "confirmed": _l("Confirmed"),
@@ -153,6 +161,7 @@ LABELS = {
         "CaseSlaWarning": _l("SLA warning"),
         "CaseSlaBreached": _l("SLA breached"),
         "AccountRestrictionRequested": _l("Restriction requested"),
+        "RestrictionRefusalRecorded": _l("Restriction refused"),
         "CaseResolved": _l("Resolved"),
         "CaseClosed": _l("Closed"),
         "CaseReopened": _l("Reopened"),

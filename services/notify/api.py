@@ -1,6 +1,5 @@
 """Notify's HTTP API: notifications, customer preferences and campaigns (DOMAIN §8)."""
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.notify.application import Runtimes, change_preferences, start_campaign
@@ -21,6 +20,7 @@ from shared.web.auth import current_actor, requires
 from shared.web.context import command_context
 from shared.web.history import HistorySchema, history
 from shared.web.idempotency import claim_in, idempotent_transaction
+from shared.web.json_bodies import ApiBlueprint
 from shared.web.pagination import decode_cursor, page
 from shared.web.problems import Problem
 from shared.web.state import web_state
@@ -31,7 +31,7 @@ CAMPAIGN_READERS = ("supervisor", "auditor")
 CONTACT_HISTORY_READERS = ("system", "auditor")
 
 
-def make_blueprints(runtimes: Runtimes) -> list[Blueprint]:
+def make_blueprints(runtimes: Runtimes) -> list[ApiBlueprint]:
     return [
         notifications_blueprint(runtimes),
         customers_blueprint(runtimes),
@@ -43,8 +43,8 @@ def _runtime(runtimes: Runtimes):
     return runtimes.for_settings(web_state().settings)
 
 
-def notifications_blueprint(runtimes: Runtimes) -> Blueprint:
-    blp = Blueprint("notifications", __name__, url_prefix="/v1/notifications")
+def notifications_blueprint(runtimes: Runtimes) -> ApiBlueprint:
+    blp = ApiBlueprint("notifications", __name__, url_prefix="/v1/notifications")
 
     @blp.route("")
     @requires(*READERS)
@@ -57,7 +57,7 @@ def notifications_blueprint(runtimes: Runtimes) -> Blueprint:
         """
         if current_actor().role == "teller" and not args["customer_id"]:
             raise Problem(
-                422, errors={"customer_id": ["Tellers list one customer's notifications."]}
+                403, detail="A teller lists one customer's notifications: name customer_id."
             )
         table = _runtime(runtimes).table("notify_notifications")
         query = select(table).order_by(table.c.position.desc()).limit(args["limit"] + 1)
@@ -97,8 +97,8 @@ def notifications_blueprint(runtimes: Runtimes) -> Blueprint:
     return blp
 
 
-def customers_blueprint(runtimes: Runtimes) -> Blueprint:
-    blp = Blueprint("customer-preferences", __name__, url_prefix="/v1/customers")
+def customers_blueprint(runtimes: Runtimes) -> ApiBlueprint:
+    blp = ApiBlueprint("customer-preferences", __name__, url_prefix="/v1/customers")
 
     @blp.route("/<customer_id>/preferences", methods=["POST"])
     @requires(*PREFERENCE_WRITERS)
@@ -136,8 +136,8 @@ def customers_blueprint(runtimes: Runtimes) -> Blueprint:
     return blp
 
 
-def campaigns_blueprint(runtimes: Runtimes) -> Blueprint:
-    blp = Blueprint("campaigns", __name__, url_prefix="/v1/campaigns")
+def campaigns_blueprint(runtimes: Runtimes) -> ApiBlueprint:
+    blp = ApiBlueprint("campaigns", __name__, url_prefix="/v1/campaigns")
 
     @blp.route("", methods=["POST"])
     @requires("supervisor")

@@ -1,6 +1,6 @@
 """Request and response schemas of notify's API."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate
 
 from services.notify.domain import EDUCATION_TEMPLATES, SEGMENTS
 from services.notify.rules import CUSTOMER_CHANNELS
@@ -60,7 +60,10 @@ class PreferencesIn(Schema):
         load_default=None,
         allow_none=True,
         validate=[validate.Length(min=1, max=len(CUSTOMER_CHANNELS)), _unique],
-        metadata={"description": "the customer's channels in order; null for the bank default"},
+        metadata={
+            "description": "the customer's channels in order; null for the bank default",
+            "uniqueItems": True,
+        },
     )
 
 
@@ -72,15 +75,14 @@ class PreferencesOut(Schema):
 
 
 class CampaignIn(Schema):
-    template = fields.String(required=True)
+    template = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            EDUCATION_TEMPLATES,
+            error=f"Campaigns send education templates: {list(EDUCATION_TEMPLATES)}.",
+        ),
+    )
     segment = fields.String(required=True, validate=validate.OneOf(SEGMENTS))
-
-    @validates("template")
-    def _education_only(self, value, **kwargs):
-        if value not in EDUCATION_TEMPLATES:
-            raise ValidationError(
-                f"Campaigns send education templates: {list(EDUCATION_TEMPLATES)}."
-            )
 
 
 class CampaignOut(Schema):

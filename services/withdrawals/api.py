@@ -2,7 +2,6 @@
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.withdrawals import application, queries
 from services.withdrawals.appointments import Booking
@@ -26,16 +25,22 @@ from shared.web.auth import current_actor, requires
 from shared.web.context import command_context
 from shared.web.history import HistorySchema, history
 from shared.web.idempotency import claim_in
+from shared.web.json_bodies import ApiBlueprint
 from shared.web.pagination import decode_cursor, page
 from shared.web.problems import Problem, problem_response
 from shared.web.state import web_state
 
 WRITERS = ("teller", "system")
 READERS = ("system", "teller", "investigator", "supervisor", "auditor")
+NOT_HEARD_OF = "The account is not known here yet (accounts' event is on its way): retry."
+NOT_HEARD_OF_EITHER = (
+    "The account is not known here yet (accounts' event is on its way): retry;"
+    " or no appointment has this appointment_id."
+)
 RULES_KEY = "withdrawals.rules"
 
 
-def make_blueprints() -> list[Blueprint]:
+def make_blueprints() -> list[ApiBlueprint]:
     return [_appointments(), _withdrawals()]
 
 
@@ -63,17 +68,11 @@ def _write_scope() -> str | None:
     return principal.branch_id
 
 
-def _acting_branch(requested: str | None) -> str:
-    """A teller acts for the branch in their token; a system caller names the branch."""
+def _acting_branch(requested: str) -> str:
+    """The body names the branch; a teller may only name the one in their token (branch scope)."""
     scope = _write_scope()
-    if scope is not None:
-        if requested not in (None, scope):
-            raise Problem(
-                422, errors={"branch_id": [f"A teller acts for their own branch ({scope})."]}
-            )
-        return scope
-    if not requested:
-        raise Problem(422, errors={"branch_id": ["A system caller names the branch."]})
+    if scope is not None and requested != scope:
+        raise Problem(403, detail=f"A teller acts only for their own branch, {scope}.")
     return requested
 
 
@@ -84,7 +83,7 @@ def _visible_row(row: dict | None, kind: str, key: str) -> dict:
     return row
 
 
-def _domain_problems(blp: Blueprint) -> None:
+def _domain_problems(blp: ApiBlueprint) -> None:
     blp.register_error_handler(
         UnknownAggregate, lambda e: problem_response(Problem(404, detail=f"{str(e).capitalize()}."))
     )
@@ -97,14 +96,15 @@ def _domain_problems(blp: Blueprint) -> None:
     )
 
 
-def _appointments() -> Blueprint:
-    blp = Blueprint("appointments", __name__, url_prefix="/v1/appointments")
+def _appointments() -> ApiBlueprint:
+    blp = ApiBlueprint("appointments", __name__, url_prefix="/v1/appointments")
     _domain_problems(blp)
 
     @blp.route("", methods=["POST"])
     @requires(*WRITERS)
     @blp.arguments(AppointmentIn)
     @blp.response(201, AppointmentOut)
+    @blp.alt_response(404, description=NOT_HEARD_OF)
     def book(body):
         """Book a registration for a large cash withdrawal on one day."""
         booking = Booking(
@@ -158,8 +158,8 @@ def _appointments() -> Blueprint:
     return blp
 
 
-def _withdrawals() -> Blueprint:
-    blp = Blueprint("withdrawals", __name__, url_prefix="/v1/withdrawals")
+def _withdrawals() -> ApiBlueprint:
+    blp = ApiBlueprint("withdrawals", __name__, url_prefix="/v1/withdrawals")
     _domain_problems(blp)
 
     @blp.route("")
@@ -167,6 +167,7 @@ def _withdrawals() -> Blueprint:
         @requires(*WRITERS)
         @blp.arguments(WithdrawalIn)
         @blp.response(201, WithdrawalOut)
+        @blp.alt_response(404, description=NOT_HEARD_OF_EITHER)
         def post(self, body):
             """Request a withdrawal: 201 with its status and reasons, whatever the decision."""
             request = WithdrawalRequest(

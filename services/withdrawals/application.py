@@ -16,7 +16,6 @@ from services.withdrawals.appointments import (
 )
 from services.withdrawals.domain import (
     WITHDRAWAL,
-    InvalidInput,
     UnknownAggregate,
     decide_cancel,
     decide_payout,
@@ -92,7 +91,7 @@ def request_withdrawal(
                 conn, svc.projections, request.appointment_id
             )
             if appointment is None:
-                raise InvalidInput("appointment_id", "No such appointment.")
+                raise UnknownAggregate(f"appointment {request.appointment_id} is not known here")
         now = context.occurred_at
         since = lookback_start(svc.rules, now, svc.timezone)
         recent = queries.recent_withdrawals(conn, svc.projections, request.account_id, since)

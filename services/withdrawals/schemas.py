@@ -4,11 +4,22 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.withdrawals.domain import CHANNELS, PURPOSES, STATUSES, TRANSFER_CHANNELS
 from shared.money import Currency, Money
+from shared.web.openapi import NULL_ONLY, Variant, one_of_by
 from shared.web.pagination import PageArgs
 
 ID = validate.Length(min=1, max=64)
+BRANCH = "The branch acting; a teller names the one in their token (else 403)."
+# A transfer names its payee; cash has none. The document says so, one variant per channel.
+PAYEE_BY_CHANNEL = one_of_by(
+    "channel",
+    {
+        channel: Variant(require=("payee",), narrow={"payee": {"nullable": False}})
+        if channel in TRANSFER_CHANNELS
+        else Variant(replace={"payee": NULL_ONLY})
+        for channel in CHANNELS
+    },
+)
 TEXT = validate.Length(min=1, max=500)
-POSITIVE = validate.Range(min=1, error="An amount is more than 0.00.")
 
 
 class PayeeSchema(Schema):
@@ -18,15 +29,10 @@ class PayeeSchema(Schema):
 
 class AppointmentIn(Schema):
     account_id = fields.String(required=True, validate=ID)
-    amount = Money(required=True, validate=POSITIVE)
+    amount = Money(required=True, positive=True)
     currency = Currency(required=True)
     date = fields.Date(required=True, metadata={"description": "Business date, YYYY-MM-DD"})
-    branch_id = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=ID,
-        metadata={"description": "System callers only; a teller books for their own branch"},
-    )
+    branch_id = fields.String(required=True, validate=ID, metadata={"description": BRANCH})
     purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
     source_of_funds = fields.String(required=True, validate=TEXT)
 
@@ -53,18 +59,15 @@ class AppointmentCancelArgs(Schema):
 
 class WithdrawalIn(Schema):
     account_id = fields.String(required=True, validate=ID)
-    amount = Money(required=True, validate=POSITIVE)
+    amount = Money(required=True, positive=True)
     currency = Currency(required=True)
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
     payee = fields.Nested(PayeeSchema, load_default=None, allow_none=True)
     appointment_id = fields.String(load_default=None, allow_none=True, validate=ID)
-    branch_id = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=ID,
-        metadata={"description": "System callers only; a teller acts for their own branch"},
-    )
+    branch_id = fields.String(required=True, validate=ID, metadata={"description": BRANCH})
+
+    openapi_refine = staticmethod(PAYEE_BY_CHANNEL)
 
     @validates_schema
     def payee_only_for_transfers(self, data, **kwargs):

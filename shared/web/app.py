@@ -4,17 +4,21 @@ from flask import Flask, current_app, request
 from flask_smorest import Api
 from sqlalchemy import Engine
 
-from shared import eventstore
+from shared import codec, eventstore
 from shared.config import Settings
 from shared.db import make_engine
 from shared.money import Money
 from shared.service import ServiceSpec
 from shared.tokens import check_secret
+from shared.web.api_docs import SWAGGER_UI_CONFIG, SWAGGER_UI_URL, make_api_docs_blueprint
 from shared.web.auth import BEARER_SCHEME, init_auth
+from shared.web.bodies import install_body_limits
 from shared.web.health import make_health_blueprint
 from shared.web.idempotency import init_idempotency
+from shared.web.json_bodies import refuse_nul_in_url
 from shared.web.logging import init_request_logging, make_logger
 from shared.web.metrics import init_metrics, make_metrics_blueprint
+from shared.web.openapi import finish_document, refinements_of
 from shared.web.pages.area import install_area
 from shared.web.problems import Problem, ProblemSchema, from_http_exception, init_problems
 from shared.web.state import WebState
@@ -29,6 +33,15 @@ class WardenApi(Api):
 
     def handle_http_exception(self, error):
         return from_http_exception(error)
+
+    def _openapi_json(self):
+        """The document flask-smorest builds, finished by `shared.web.openapi`."""
+        return current_app.response_class(
+            codec.dumpb(
+                finish_document(self.spec.to_dict(), refinements_of(self.ma_plugin.converter.refs))
+            ),
+            mimetype="application/json",
+        )
 
 
 def create_service_app(
@@ -50,7 +63,9 @@ def create_service_app(
     # Hook order matters: before_request hooks run in this order, after_request in reverse.
     init_request_logging(app, log)
     init_metrics(app, state.registry, engine, log)
+    install_body_limits(app, settings.max_body_bytes)  # 413 before auth; keep-alive kept honest
     init_auth(app)
+    app.before_request(refuse_nul_in_url)
     app.before_request(_require_json_bodies)
     init_idempotency(app)
 
@@ -62,6 +77,7 @@ def create_service_app(
         api.register_field(Money, "string", "money")  # "50000.00" in the OpenAPI document
         for blueprint in blueprints:
             api.register_blueprint(blueprint)
+        app.register_blueprint(make_api_docs_blueprint())  # /docs's Swagger UI files
     init_problems(app)  # after Api(), whose own HTTPException handler this replaces
     area = spec.pages()
     if area is not None:
@@ -79,7 +95,8 @@ def _api_config(spec: ServiceSpec, settings: Settings) -> dict:
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        "OPENAPI_SWAGGER_UI_URL": SWAGGER_UI_URL,  # served by the service: no CDN
+        "OPENAPI_SWAGGER_UI_CONFIG": SWAGGER_UI_CONFIG,
         "MAX_CONTENT_LENGTH": settings.max_body_bytes,
         "JSON_SORT_KEYS": True,
     }

@@ -88,13 +88,7 @@ def requires(*roles: str) -> Callable:
         doc = dict(getattr(guarded, "_apidoc", {}))
         manual = dict(doc.get("manual_doc", {}))
         manual["security"] = [{"bearerAuth": []}]
-        manual["x-roles"] = list(roles)
-        manual.setdefault("responses", {}).update(
-            {
-                "401": {"description": "No, invalid or expired bearer token (problem+json)"},
-                "403": {"description": "The caller's role may not do this (problem+json)"},
-            }
-        )
+        manual["x-roles"] = list(roles)  # 401 and 403 are declared by shared.web.openapi
         doc["manual_doc"] = manual
         guarded._apidoc = doc
         return guarded

@@ -5,6 +5,7 @@ effects commit or vanish together; the response is stored after the view has ans
 """
 
 import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ STORED_HEADERS = ("Location", "Content-Type")
 # (a 404 is often "not heard of yet": DOMAIN §6 tells callers to retry it).
 UNSTORED_STATUSES = frozenset({401, 403, 404, 409, 429})
 MAX_KEY_LENGTH = 200
+# Printable ASCII, no space at either end (a proxy would strip it and change the key).
+KEY_PATTERN = rf"^[!-~](?:[ -~]{{0,{MAX_KEY_LENGTH - 2}}}[!-~])?$"
+_KEY = re.compile(KEY_PATTERN)
 IN_PROGRESS = f"A request with this {HEADER} is in progress; retry later."
 
 
@@ -70,10 +74,9 @@ def _check_key() -> Response | None:
     principal = current_principal_or_none()
     if key is None or request.method not in METHODS or principal is None:
         return None
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise Problem(
-            422, errors={HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable characters."]}
-        )
+    if _KEY.fullmatch(key) is None:
+        message = f"Must be 1 to {MAX_KEY_LENGTH} printable ASCII characters, no space at the ends."
+        raise Problem(422, errors={HEADER: [message]})
     pending = PendingKey(_scope(principal.sub), key, _request_hash())
     g.warden_idempotency = pending
     state = web_state()

@@ -24,7 +24,8 @@ def encode_cursor(key: list) -> str:
 
 
 def decode_cursor(cursor: str | None) -> list | None:
-    if cursor is None:
+    """The key a cursor carries; None (the first page) for no cursor or an empty `cursor=`."""
+    if not cursor:
         return None
     try:
         key = codec.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 from conftest import eventually
 
-TELLER = {"role": "teller", "sub": "t-001", "claims": {"branch_id": "HF-01"}}
+BRANCH = "HF-01"  # the teller's; every opening, booking and request names it
+TELLER = {"role": "teller", "sub": "t-001", "claims": {"branch_id": BRANCH}}
 INVESTIGATOR = {"role": "investigator", "sub": "i-007"}
 AUDITOR = {"role": "auditor", "sub": "a-001"}
 _ids = itertools.count(1)
@@ -48,6 +49,7 @@ def open_account(api, customer_id: str, documents=(), purpose="savings", detail=
         "purpose_detail": detail,
         "channel": "counter",
         "documents": list(documents),
+        "branch_id": BRANCH,
     }
     return ok(api["accounts"].call("POST", "/v1/accounts", json=body, **TELLER), 201)
 
@@ -62,6 +64,7 @@ def book_appointment(api, account_id: str, amount: str, purpose: str) -> dict:
         "amount": amount,
         "currency": "CNY",
         "date": today_in_shanghai(),
+        "branch_id": BRANCH,
         "purpose": purpose,
         "source_of_funds": "savings",
     }
@@ -77,7 +80,7 @@ def book_appointment(api, account_id: str, amount: str, purpose: str) -> dict:
 def request_withdrawal(api, account_id: str, amount: str, channel: str, purpose: str, **extra):
     """Request it; a 404 means withdrawals has not heard of the account yet, so ask again."""
     body = {"account_id": account_id, "amount": amount, "currency": "CNY", "channel": channel,
-            "purpose": purpose, **extra}  # fmt: skip
+            "purpose": purpose, "branch_id": BRANCH, **extra}  # fmt: skip
     if channel.endswith("_transfer"):
         body.setdefault("payee", {"name": "李强", "account": "6222000011112222"})
 

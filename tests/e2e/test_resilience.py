@@ -12,7 +12,15 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 from conftest import eventually
-from story import AUDITOR, INVESTIGATOR, TELLER, liaison, open_account, register_customer
+from story import (
+    AUDITOR,
+    BRANCH,
+    INVESTIGATOR,
+    TELLER,
+    liaison,
+    open_account,
+    register_customer,
+)
 
 from shared.cli import SERVICES
 
@@ -115,7 +123,7 @@ def chaos_run(system, api):
 def request_hold(client: Patient, account: dict, i: int) -> dict:
     amount = f"{20000 + i}.00"  # unique per request, so a lost answer can be looked up
     body = {"account_id": account["id"], "amount": amount, "currency": "CNY",
-            "channel": "counter_cash", "purpose": "investment"}  # fmt: skip
+            "channel": "counter_cash", "purpose": "investment", "branch_id": BRANCH}  # fmt: skip
     while True:
         reply = client.send("withdrawals", "POST", "/v1/withdrawals", f"hold-{i}", json=body)
         if reply is None or reply.status_code != 404:  # 404: account not known there yet

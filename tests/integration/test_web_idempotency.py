@@ -68,6 +68,23 @@ def test_validation_failure_is_remembered_under_its_key(notes_client, engine):
     assert again.mimetype == "application/problem+json"
 
 
+@pytest.mark.parametrize("key", ["", " k-1", "k-1 ", "k\t1", "clé", "k" * 201], ids=repr)
+def test_a_key_is_1_to_200_printable_ascii_characters_with_no_space_at_the_ends(
+    notes_client, engine, key
+):
+    response = post(notes_client, {"text": "hi"}, key)
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert "Idempotency-Key" in response.get_json()["errors"]
+    assert event_count(engine) == 0
+
+
+@pytest.mark.parametrize("key", ["k", "a b", "~!{}", "k" * 200], ids=repr)
+def test_a_key_may_hold_any_printable_ascii_and_inner_spaces(notes_client, engine, key):
+    assert post(notes_client, {"text": "hi"}, key).status_code == 201
+    assert post(notes_client, {"text": "hi"}, key).headers["Idempotent-Replayed"] == "true"
+    assert event_count(engine) == 1
+
+
 def test_a_refused_role_is_not_remembered_so_the_key_stays_usable(notes_client, engine):
     assert (
         post(notes_client, {"text": "hi"}, "k-role", role="auditor", sub="u-1").status_code == 403

@@ -23,6 +23,13 @@ def test_pages_run_newest_first_without_overlap_until_the_cursor_is_null(notes_c
     assert seen == sorted(ids, reverse=True)
 
 
+def test_an_empty_cursor_is_the_first_page(notes_client):
+    ids = [write(notes_client, f"note {i}") for i in range(3)]
+    body = notes_client.get("/v1/notes/list?limit=2&cursor=", headers=bearer()).get_json()
+    assert [item["id"] for item in body["items"]] == sorted(ids, reverse=True)[:2]
+    assert body["next_cursor"] is not None
+
+
 def test_a_bad_limit_or_cursor_is_a_422_problem(notes_client):
     for query in ("?limit=0", "?limit=501", "?cursor=%%%"):
         response = notes_client.get(f"/v1/notes/list{query}", headers=bearer())

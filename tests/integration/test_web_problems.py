@@ -96,7 +96,13 @@ def test_openapi_documents_bearer_auth_and_swagger_ui_is_served(notes_client):
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     operation = document["paths"]["/v1/notes/"]["post"]
     assert operation["security"] == [{"bearerAuth": []}]
-    assert {"401", "403", "422"} <= set(operation["responses"])
+    responses = document["components"]["responses"]
+    for status in ("401", "403", "422"):
+        # Declared once, as a problem+json component, not described inline per operation.
+        assert operation["responses"][status] == {"$ref": f"#/components/responses/Problem{status}"}
+        problem = responses[f"Problem{status}"]["content"]["application/problem+json"]
+        assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}
+        assert problem["example"]["status"] == int(status)
     assert "/healthz" not in document["paths"]
     docs = notes_client.get("/docs")
     assert docs.status_code == 200

@@ -3,7 +3,6 @@
 from dataclasses import asdict
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.accounts import application, queries
 from services.accounts.api.access import (
@@ -32,6 +31,7 @@ from shared.web.auth import Principal, current_actor, requires
 from shared.web.context import command_context
 from shared.web.history import HistorySchema
 from shared.web.idempotency import claim_in
+from shared.web.json_bodies import ApiBlueprint
 from shared.web.problems import Problem
 from shared.web.state import web_state
 
@@ -56,20 +56,20 @@ def read_account(account_id: str) -> dict:
 
 
 def branch_of_opening(principal: Principal, body: dict) -> str:
-    """A teller opens at the branch in their token; the system names the branch in the body."""
+    """The body names the branch; a teller may only name the one in their token (branch scope)."""
     if principal.role == "teller":
         if not principal.branch_id:
             raise Problem(403, detail="A teller's token must carry branch_id.")
-        if body["branch_id"] not in (None, principal.branch_id):
-            raise Problem(422, errors={"branch_id": ["A teller opens accounts at their branch."]})
-        return principal.branch_id
-    if not body["branch_id"]:
-        raise Problem(422, errors={"branch_id": ["Missing data for required field."]})
+        if body["branch_id"] != principal.branch_id:
+            raise Problem(
+                403,
+                detail=f"A teller opens accounts only at their own branch, {principal.branch_id}.",
+            )
     return body["branch_id"]
 
 
-def make_accounts_blueprint() -> Blueprint:
-    blp = Blueprint("accounts", __name__, url_prefix="/v1/accounts")
+def make_accounts_blueprint() -> ApiBlueprint:
+    blp = ApiBlueprint("accounts", __name__, url_prefix="/v1/accounts")
     answer_domain_errors(blp)
 
     @blp.route("")
@@ -77,6 +77,7 @@ def make_accounts_blueprint() -> Blueprint:
         @requires(*WRITERS)
         @blp.arguments(AccountIn)
         @blp.response(201, AccountOut)
+        @blp.alt_response(404, description="No customer with this customer_id.")
         def post(self, body):
             """Open an account: active, pending_review or refused, by due diligence."""
             principal, state = current_actor(), web_state()
@@ -146,7 +147,7 @@ def _document(document: dict) -> dict:
     return {**document, "signed_on": signed_on.isoformat() if signed_on else None}
 
 
-def _tier_overrides(blp: Blueprint) -> None:
+def _tier_overrides(blp: ApiBlueprint) -> None:
     @blp.route("/<account_id>/tier-overrides", methods=["POST"])
     @requires("supervisor")
     @blp.arguments(OverrideIn)
@@ -168,7 +169,7 @@ def _tier_overrides(blp: Blueprint) -> None:
 
     @blp.route("/<account_id>/tier-overrides/<override_id>/approval", methods=["POST"])
     @requires("supervisor")
-    @blp.arguments(ApprovalIn)
+    @blp.arguments(ApprovalIn, required=False)  # nothing to say: no body, or {}
     @blp.response(200, OverrideOut)
     def approve_override(_body, account_id, override_id):
         """Apply a pending override; its requester may not (403)."""
@@ -197,7 +198,7 @@ def _override_view(account, override_id: str) -> dict:
     }
 
 
-def _restrictions(blp: Blueprint) -> None:
+def _restrictions(blp: ApiBlueprint) -> None:
     @blp.route("/<account_id>/restrictions", methods=["POST"])
     @requires("supervisor", "system")
     @blp.arguments(RestrictionIn)

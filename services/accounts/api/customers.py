@@ -1,7 +1,6 @@
 """/v1/customers: register customers, read them (masked), change their contact details."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.accounts import application, queries
 from services.accounts.api.access import (
@@ -20,6 +19,7 @@ from shared.web.auth import current_actor, requires
 from shared.web.context import command_context
 from shared.web.history import HistorySchema
 from shared.web.idempotency import claim_in
+from shared.web.json_bodies import ApiBlueprint
 from shared.web.problems import Problem
 from shared.web.state import web_state
 
@@ -32,8 +32,8 @@ def read_customer(customer_id: str) -> dict:
     return customer_view(row, current_actor())
 
 
-def make_customers_blueprint() -> Blueprint:
-    blp = Blueprint("customers", __name__, url_prefix="/v1/customers")
+def make_customers_blueprint() -> ApiBlueprint:
+    blp = ApiBlueprint("customers", __name__, url_prefix="/v1/customers")
     answer_domain_errors(blp)
 
     @blp.route("")

@@ -1,7 +1,6 @@
 """/v1/watchlist: id numbers police reported; adding and removing are events."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.accounts import application, queries
 from services.accounts.api.access import (
@@ -18,6 +17,7 @@ from shared.web.auth import current_actor, requires
 from shared.web.context import command_context
 from shared.web.history import HistorySchema
 from shared.web.idempotency import claim_in
+from shared.web.json_bodies import ApiBlueprint
 from shared.web.problems import Problem
 from shared.web.state import web_state
 
@@ -32,8 +32,8 @@ def read_entry(entry_id: str) -> dict:
     return mask_personal(row, current_actor())
 
 
-def make_watchlist_blueprint() -> Blueprint:
-    blp = Blueprint("watchlist", __name__, url_prefix="/v1/watchlist")
+def make_watchlist_blueprint() -> ApiBlueprint:
+    blp = ApiBlueprint("watchlist", __name__, url_prefix="/v1/watchlist")
     answer_domain_errors(blp)
 
     @blp.route("")

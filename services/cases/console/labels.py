@@ -49,6 +49,7 @@ CODE_PARTS = {
     "outcome": "outcome",
     "contact_outcome": "contact_outcome",
     "type": "restriction",
+    "refusal": "refusal",
     "event_type": "event",
 }
 TIME_PARTS = ("due_at", "sla_due_at", "expires_at")

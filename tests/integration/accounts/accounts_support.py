@@ -79,6 +79,7 @@ def account_body(customer_id: str, **changes) -> dict:
         "purpose": "salary",
         "purpose_detail": "monthly salary",
         "channel": "counter",
+        "branch_id": BRANCH,  # a teller names their own branch (bearer() gives them BRANCH)
         "documents": [
             {"type": "employment_proof", "employer": "Hefei Tech Co", "signed_on": "2026-10-01"}
         ],

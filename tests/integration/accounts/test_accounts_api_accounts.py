@@ -13,6 +13,8 @@ from accounts_support import (
     register,
 )
 
+from shared import eventstore
+
 
 @pytest.fixture
 def app(database_url):
@@ -90,27 +92,42 @@ def test_a_watchlisted_customer_is_refused_at_once(client, customer_id):
     assert open_account(client, customer_id)["status"] == "active"
 
 
-def test_unknown_customer_and_bad_fields_are_422(client):
+def test_an_unknown_customer_is_404_and_bad_fields_are_422(client):
     response = client.post("/v1/accounts", json=account_body("cus_nope"), headers=bearer())
-    assert response.status_code == 422
-    assert response.get_json()["errors"] == {"customer_id": ["No such customer."]}
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    assert response.get_json()["detail"] == "No such customer."
     body = account_body("cus_x", account_class="IV", channel="fax", documents=[{"type": "x"}])
     errors = client.post("/v1/accounts", json=body, headers=bearer()).get_json()["errors"]
     assert set(errors) == {"account_class", "channel", "documents.0.type"}
 
 
-def test_branch_comes_from_the_tellers_token_and_the_system_names_it(client, customer_id):
+def test_the_body_names_the_branch_and_a_teller_only_their_own(app, client, customer_id):
+    def log_length() -> int:
+        return len(list(eventstore.read_all(app.extensions["warden"].engine)))
+
+    before = log_length()
     body = account_body(customer_id, branch_id=OTHER_BRANCH)
-    assert client.post("/v1/accounts", json=body, headers=bearer()).status_code == 422
-    missing = client.post("/v1/accounts", json=account_body(customer_id), headers=bearer("system"))
-    assert missing.status_code == 422 and "branch_id" in missing.get_json()["errors"]
-    account = open_account(client, customer_id, headers=bearer("system"), branch_id=OTHER_BRANCH)
-    assert account["branch_id"] == OTHER_BRANCH
+    refused = client.post("/v1/accounts", json=body, headers=bearer())
+    assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
     no_branch = bearer("teller", "t-2", branch_id=None)
     assert (
         client.post("/v1/accounts", json=account_body(customer_id), headers=no_branch).status_code
         == 403
     )
+    assert log_length() == before  # nothing opened
+    for headers in (bearer(), bearer("system")):
+        unnamed = account_body(customer_id)
+        del unnamed["branch_id"]
+        missing = client.post("/v1/accounts", json=unnamed, headers=headers)
+        assert missing.status_code == 422
+        assert missing.get_json()["errors"] == {"branch_id": ["Missing data for required field."]}
+        null = client.post(
+            "/v1/accounts", json=account_body(customer_id, branch_id=None), headers=headers
+        )
+        assert null.status_code == 422 and "branch_id" in null.get_json()["errors"]
+    assert open_account(client, customer_id)["branch_id"] == BRANCH
+    account = open_account(client, customer_id, headers=bearer("system"), branch_id=OTHER_BRANCH)
+    assert account["branch_id"] == OTHER_BRANCH
 
 
 def test_tellers_see_only_their_branchs_accounts(client, customer_id):
@@ -158,6 +175,11 @@ def test_tier_override_needs_a_second_supervisor(client, customer_id):
     ]
     missing = client.post(f"{path}/ovr_nope/approval", headers=bearer("supervisor", "sup-2"))
     assert missing.status_code == 404
+    already = client.post(
+        path, json={"tier": "HIGH", "reason": "again"}, headers=bearer("supervisor")
+    )
+    assert already.status_code == 409 and already.mimetype == "application/problem+json"
+    assert already.get_json()["detail"] == "The account is already HIGH."
     bad = client.post(path, json={"tier": "GOLD"}, headers=bearer("supervisor"))
     assert set(bad.get_json()["errors"]) == {"tier", "reason"}
 

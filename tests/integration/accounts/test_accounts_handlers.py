@@ -17,9 +17,10 @@ from accounts_support import (
 )
 from sqlalchemy import func, select
 
-from shared import codec
+from shared import codec, eventstore
 from shared.consumer import MessageProcessor, Verdict
-from shared.db import read_transaction
+from shared.db import read_transaction, write_transaction
+from shared.envelope import Envelope
 from shared.schema import dead_letters, events
 
 UNSIGNED = [{"type": "employment_proof", "employer": "Hefei Tech Co"}]
@@ -50,6 +51,13 @@ def deliver(app, source: str, envelope: dict) -> Verdict:
 
 def types(app, account_id):
     return [e.type for e in account_events(app, account_id)]
+
+
+def published(app, event_type: str) -> list:
+    """Every event of the type in the log, whatever its stream: what the relay publishes."""
+    with read_transaction(app.extensions["warden"].engine) as conn:
+        stored = eventstore.read_after(conn, 0, 10_000)
+    return [event for event in stored if event.type == event_type]
 
 
 def account(client, account_id):
@@ -96,6 +104,7 @@ def test_due_diligence_resolution_activates_or_refuses(app, client):
 
 
 def test_other_case_types_and_unknown_accounts_change_nothing_and_park_nothing(app, client):
+    """A restriction request is the one that is answered: see the refusals below."""
     account_id = open_account(client, register(client)["id"], documents=UNSIGNED)["id"]
     other = case_resolved(account_id, "c9", "approved", START, case_type="police_verification")
     assert deliver(app, "cases", other) is Verdict.ACK
@@ -104,7 +113,6 @@ def test_other_case_types_and_unknown_accounts_change_nothing_and_park_nothing(a
         withdrawal_held("acc_nope", "wd_9", START),
         police_confirmed("acc_nope", "c1", "fraud_suspect", START),
         case_resolved("acc_nope", "c2", "approved", START),
-        restriction_requested("acc_nope", "c3", START),
     ):
         source = "withdrawals" if unknown["type"] == "WithdrawalHeld" else "cases"
         assert deliver(app, source, unknown) is Verdict.ACK
@@ -150,6 +158,61 @@ def test_a_case_restriction_request_restricts_once_with_the_investigator(app, cl
     assert restriction["source"] == {"kind": "case", "id": "case_5"}
     assert restriction["requested_by"] == "inv-7"
     assert restriction["expires_at"] == "2026-12-24T00:00:00.000000Z"
+    assert published(app, "AccountRestrictionRefused") == []
     lift = f"/v1/accounts/{account_id}/restrictions/{restriction['id']}"
     assert client.delete(lift, headers=bearer("supervisor", "inv-7")).status_code == 403
     assert client.delete(lift, headers=bearer("supervisor", "sup-1")).status_code == 200
+
+
+def test_a_restriction_request_for_an_unknown_account_is_refused_on_the_record(app):
+    request = {**restriction_requested("acc_nope", "case_7", START), "correlation_id": "corr-7"}
+    assert deliver(app, "cases", request) is Verdict.ACK
+    (refusal,) = published(app, "AccountRestrictionRefused")
+    assert refusal.stream_id == f"rstrefused-{request['event_id']}"
+    assert refusal.data == {
+        "account_id": "acc_nope",
+        "case_id": "case_7",
+        "request_event_id": request["event_id"],
+        "type": "stop_payment",
+        "requested_by": "inv-7",
+        "reason_code": "ACCOUNT_UNKNOWN",
+        "reason": "No such account.",
+    }
+    assert refusal.metadata["aggregate"] == "restriction_refusal"
+    assert refusal.metadata["causation_id"] == request["event_id"]
+    assert refusal.metadata["correlation_id"] == "corr-7"  # the case's story
+    assert account_events(app, "acc_nope") == []  # no stream for an account that is not there
+    assert published(app, "AccountRestricted") == []
+
+
+def test_a_closed_account_and_a_lapsed_expiry_are_refused_with_their_reasons(app, client):
+    customer_id = register(client)["id"]
+    closed = open_account(client, customer_id)["id"]
+    closure = client.post(
+        f"/v1/accounts/{closed}/closure", json={"reason": "moved"}, headers=bearer()
+    )
+    assert closure.status_code == 200, closure.get_json()
+    active = open_account(client, customer_id)["id"]
+    deliver(app, "cases", restriction_requested(closed, "case_1", START, type="freeze"))
+    lapsed = restriction_requested(active, "case_2", START, expires_at="2020-01-01T00:00:00Z")
+    deliver(app, "cases", lapsed)
+    refusals = {r.data["case_id"]: r.data for r in published(app, "AccountRestrictionRefused")}
+    assert (refusals["case_1"]["reason_code"], refusals["case_1"]["type"]) == (
+        "ACCOUNT_CLOSED",
+        "freeze",
+    )
+    assert refusals["case_1"]["reason"] == "A closed account cannot be restricted."
+    assert refusals["case_2"]["reason_code"] == "EXPIRY_PASSED"
+    assert types(app, closed) == ["AccountOpened", "AccountClosed"]
+    assert account(client, active)["restrictions"] == []
+
+
+def test_the_same_request_twice_is_refused_once(app):
+    request = restriction_requested("acc_nope", "case_7", START)
+    assert deliver(app, "cases", request) is Verdict.ACK
+    assert deliver(app, "cases", request) is Verdict.DUPLICATE
+    handle = app.extensions["warden"].spec.subscriptions["cases"]["AccountRestrictionRequested"]
+    for _ in range(2):  # past the inbox: a retried dead letter, a pruned inbox
+        with write_transaction(app.extensions["warden"].engine) as conn:
+            handle.fn(conn, Envelope.parse(codec.dumpb(request)))
+    assert len(published(app, "AccountRestrictionRefused")) == 1

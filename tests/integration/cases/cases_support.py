@@ -120,6 +120,56 @@ def account_opening_referred(account_id: str = "acc_02", opened_by: str = "t-042
     return envelope("AccountOpeningReferred", account_id, data, **kw)
 
 
+def account_opened(account_id: str = "acc_9", customer_id: str = "cus_09", **kw) -> dict:
+    """An AccountOpened as docs/events.md publishes it: active at once, no flags."""
+    data = {
+        "account_id": account_id,
+        "customer_id": customer_id,
+        "account_class": "II",
+        "purpose": "savings",
+        "purpose_detail": "",
+        "channel": "counter",
+        "documents": [],
+        "branch_id": "br-hf-01",
+        "flags": [],
+        "status": "active",
+        "risk_tier": "LOW",
+        "limits": {"per_transaction": "50000.00", "daily": "200000.00"},
+        "verification_method": "sms_otp",
+        "opened_at": "2026-03-01T01:00:00.000000Z",
+    }
+    return envelope("AccountOpened", account_id, data, **kw)
+
+
+def account_closed(account_id: str = "acc_9", customer_id: str = "cus_09", **kw) -> dict:
+    data = {"account_id": account_id, "customer_id": customer_id, "reason": "moved away"}
+    return envelope("AccountClosed", account_id, data, **kw)
+
+
+def known_account(engine: Engine, account_id: str = "acc_9", customer_id: str = "cus_09") -> None:
+    """Tell cases about the account the way accounts does: its AccountOpened, delivered."""
+    deliver(engine, "accounts", account_opened(account_id, customer_id))
+
+
+def restriction_refused(request, reason_code: str = "ACCOUNT_CLOSED", **kw) -> dict:
+    """accounts' answer to `request` (a stored AccountRestrictionRequested), as it publishes it."""
+    reasons = {
+        "ACCOUNT_CLOSED": "A closed account cannot be restricted.",
+        "ACCOUNT_UNKNOWN": "No such account.",
+    }
+    data = {
+        "account_id": request.data["account_id"],
+        "case_id": request.data["case_id"],
+        "request_event_id": request.event_id,
+        "type": request.data["type"],
+        "requested_by": request.data["requested_by"],
+        "reason_code": reason_code,
+        "reason": reasons.get(reason_code, "Refused."),
+    }
+    stream_id = f"rstrefused-{request.event_id}"
+    return envelope("AccountRestrictionRefused", stream_id, data, **kw)
+
+
 def withdrawal_cancelled(case_id: str | None, withdrawal_id: str = "wd_01", **kw) -> dict:
     data = {
         "withdrawal_id": withdrawal_id,

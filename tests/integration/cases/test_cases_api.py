@@ -11,6 +11,7 @@ from cases_support import (
     case_events,
     count_events,
     deliver,
+    known_account,
     withdrawal_held,
 )
 
@@ -39,8 +40,8 @@ ENDPOINTS = [
     ],
     ("POST", "/v1/cases/case_x/assignment", {"supervisor"}),
     ("POST", "/v1/cases/case_x/reopening", {"supervisor"}),
-    ("GET", "/v1/verifications", {"police_liaison"}),
-    ("GET", "/v1/verifications/ver_x", {"police_liaison"}),
+    ("GET", "/v1/verifications", {"police_liaison", "auditor"}),
+    ("GET", "/v1/verifications/ver_x", {"police_liaison", "auditor"}),
     ("POST", "/v1/verifications/ver_x/confirmation", {"police_liaison"}),
 ]
 
@@ -151,6 +152,7 @@ def test_an_unknown_case_is_404_for_reads_and_actions(client):
 
 
 def test_an_investigator_opens_a_suspicious_account_case(client, engine):
+    known_account(engine, "acc_9", "cus_09")
     response = client.post(
         "/v1/cases",
         json={"case_type": "suspicious_account", "account_id": "acc_9", "summary": "Mule pattern"},
@@ -160,10 +162,11 @@ def test_an_investigator_opens_a_suspicious_account_case(client, engine):
     case = response.get_json()
     assert case["id"].startswith("case_")
     assert response.headers["Location"] == f"/v1/cases/{case['id']}"
-    assert (case["case_type"], case["status"], case["account_id"]) == (
+    assert (case["case_type"], case["status"], case["account_id"], case["customer_id"]) == (
         "suspicious_account",
         "open",
         "acc_9",
+        "cus_09",  # the customer accounts told us of
     )
     assert case["sla_due_at"] == "2026-03-05T01:05:00.000000Z"  # 72 h after the app's clock
     assert case["timeline"][0]["actor"] == {"role": "investigator", "sub": "i-007"}

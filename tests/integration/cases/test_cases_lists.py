@@ -7,6 +7,7 @@ from cases_support import (
     SUPERVISOR,
     account_opening_referred,
     deliver,
+    known_account,
     withdrawal_held,
 )
 
@@ -27,6 +28,7 @@ def three_cases(client, engine):
     referred = account_opening_referred()
     deliver(engine, "accounts", referred)
     review = case_id_for(referred["event_id"])
+    known_account(engine, "acc_3")
     suspicious = client.post(
         "/v1/cases",
         json={"case_type": "suspicious_account", "account_id": "acc_3", "summary": "odd"},

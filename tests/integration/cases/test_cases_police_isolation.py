@@ -1,6 +1,7 @@
 """Police liaison see only their own unit's requests, masked, and every look is on the record."""
 
 from cases_support import (
+    AUDITOR,
     INVESTIGATOR,
     LIAISON_1,
     LIAISON_2,
@@ -150,3 +151,19 @@ def test_the_case_timeline_shows_the_police_views(client, engine):
         "action": f"p-001 of PSB-HF-001 viewed verification {ver_1}",
         "event_type": "CaseViewedByPolice",
     }
+
+
+def test_an_auditor_reads_every_units_requests_and_reading_records_nothing(client, engine):
+    """DOMAIN §3: auditors read everything and change nothing, police requests included."""
+    case_1, ver_1 = sent_to_police(client, engine, "PSB-HF-001", "wd_1")
+    case_2, ver_2 = sent_to_police(client, engine, "PSB-HF-002", "wd_2")
+    listed = client.get("/v1/verifications", headers=AUDITOR)
+    assert listed.status_code == 200
+    assert {item["id"] for item in listed.get_json()["items"]} == {ver_1, ver_2}
+    one = client.get(f"/v1/verifications/{ver_2}", headers=AUDITOR)
+    assert (one.status_code, one.get_json()["id"]) == (200, ver_2)
+    assert views(engine, case_1) == views(engine, case_2) == []
+    confirm = client.post(
+        f"/v1/verifications/{ver_1}/confirmation", json=CONFIRMATION, headers=AUDITOR
+    )
+    assert confirm.status_code == 403

@@ -5,7 +5,7 @@ import statistics as stats
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cases_support import account_opening_referred, withdrawal_held
+from cases_support import account_opening_referred, known_account, withdrawal_held
 
 from services.cases import application, handlers
 from services.cases.opening import case_id_for
@@ -89,6 +89,7 @@ def seed(engine) -> None:
     with write_transaction(engine) as conn:
         opener = handlers.on_account_opening_referred(clock=lambda: NOW - timedelta(hours=10))
         opener(conn, Envelope.parse(codec.dumpb(referral)))  # investigators, 4–24 h
+    known_account(engine, "acc_9")
     body = {"account_id": "acc_9", "summary": "mule?"}
     application.open_suspicious_account_case(
         engine, body, context(NOW - timedelta(days=2)), rules=_rules()

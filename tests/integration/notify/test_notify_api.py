@@ -106,8 +106,17 @@ def test_bad_list_arguments_are_422(client):
         reply = client.get(f"/v1/notifications{query}", headers=bearer())
         assert reply.status_code == 422, query
         assert reply.mimetype == "application/problem+json"
+    first = client.get("/v1/notifications?cursor=", headers=bearer())  # empty: the first page
+    assert first.status_code == 200 and first.get_json()["items"] == []
+
+
+def test_a_teller_lists_one_customers_notifications_only(client):
     teller = client.get("/v1/notifications", headers=bearer("teller"))
-    assert teller.status_code == 422 and "customer_id" in teller.get_json()["errors"]
+    assert teller.status_code == 403 and teller.mimetype == "application/problem+json"
+    assert "customer_id" in teller.get_json()["detail"]
+    assert (
+        client.get("/v1/notifications?customer_id=c1", headers=bearer("teller")).status_code == 200
+    )
 
 
 def test_preferences_are_set_by_tellers_and_systems_only(client):

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from web_support import bearer
-from withdrawals_support import OTHER_TELLER, SYSTEM, TELLER, book, transfer, withdraw
+from withdrawals_support import OMIT, OTHER_TELLER, SYSTEM, TELLER, book, transfer, withdraw
 
 READERS = ("system", "teller", "investigator", "supervisor", "auditor")
 
@@ -184,6 +184,10 @@ def test_a_used_appointment_cannot_be_cancelled(client, story):
         ({"date": "20-11-2026"}, "date"),
         ({"currency": "EUR"}, "currency"),
         ({"amount": 80000}, "amount"),
+        ({"amount": "0.00"}, "amount"),
+        ({"amount": "80000.00\n"}, "amount"),
+        ({"branch_id": OMIT}, "branch_id"),
+        ({"branch_id": None}, "branch_id"),
         ({"purpose": "fun"}, "purpose"),
         ({"source_of_funds": ""}, "source_of_funds"),
     ],

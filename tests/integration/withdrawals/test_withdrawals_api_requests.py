@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 from web_support import bearer
-from withdrawals_support import SYSTEM, TELLER, book, transfer, withdraw
+from withdrawals_support import OMIT, OTHER_TELLER, SYSTEM, TELLER, book, transfer, withdraw
 
 from shared.db import read_transaction
-from shared.eventstore import read_stream
+from shared.eventstore import read_all, read_stream
 
 PROBLEM = "application/problem+json"
 
@@ -113,6 +113,7 @@ def test_an_account_not_heard_of_yet_is_a_404_problem(client, feed):
         ({"currency": "USD"}, "currency"),
         ({"amount": 1000.0}, "amount"),
         ({"amount": "1000.0"}, "amount"),
+        ({"amount": "1000.00\n"}, "amount"),
         ({"amount": "0.00"}, "amount"),
         ({"amount": "-5.00"}, "amount"),
         ({"channel": "cheque"}, "channel"),
@@ -120,8 +121,9 @@ def test_an_account_not_heard_of_yet_is_a_404_problem(client, feed):
         ({"account_id": None}, "account_id"),
         ({"channel": "online_transfer"}, "payee"),
         ({"payee": {"name": "x", "account": "1"}}, "payee"),
-        ({"appointment_id": "apt_nope"}, "appointment_id"),
-        ({"branch_id": "HF-02"}, "branch_id"),
+        ({"branch_id": OMIT}, "branch_id"),
+        ({"branch_id": None}, "branch_id"),
+        ({"branch_id": ""}, "branch_id"),
         ({"surprise": 1}, "surprise"),
     ],
 )
@@ -132,10 +134,32 @@ def test_invalid_requests_are_422_problems_naming_the_field(client, story, chang
     assert field in response.get_json()["errors"]
 
 
+def test_an_unknown_appointment_is_a_404_problem_and_changes_nothing(client, story):
+    response = withdraw(client, amount="60000.00", appointment_id="apt_nope")
+    assert response.status_code == 404 and response.mimetype == PROBLEM
+    assert "apt_nope" in response.get_json()["detail"]
+    assert client.get("/v1/withdrawals", headers=TELLER).get_json()["items"] == []
+
+
 def test_a_system_caller_names_the_branch(client, story):
-    assert withdraw(client, SYSTEM).status_code == 422
+    omitted = withdraw(client, SYSTEM, branch_id=OMIT)
+    assert omitted.status_code == 422
+    assert omitted.get_json()["errors"] == {"branch_id": ["Missing data for required field."]}
+    assert book(client, SYSTEM, branch_id=OMIT).status_code == 422
     body = withdraw(client, SYSTEM, branch_id="HF-09").get_json()
     assert body["branch_id"] == "HF-09" and body["status"] == "approved"
+
+
+def test_a_teller_naming_another_branch_is_forbidden_and_changes_nothing(wd_app, client, story):
+    before = len(list(read_all(wd_app.extensions["warden"].engine)))
+    for response in (
+        withdraw(client, branch_id="HF-02"),
+        book(client, branch_id="HF-02"),
+        withdraw(client, OTHER_TELLER),  # HF-02's teller naming HF-01
+        book(client, OTHER_TELLER),
+    ):
+        assert response.status_code == 403 and response.mimetype == PROBLEM
+    assert len(list(read_all(wd_app.extensions["warden"].engine))) == before
 
 
 def test_a_teller_token_without_a_branch_may_not_write(client, story):

@@ -14,6 +14,8 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 TELLER = bearer("teller", "t-001", branch_id="HF-01")
 OTHER_TELLER = bearer("teller", "t-201", branch_id="HF-02")
 SYSTEM = bearer("system", "svc-1")
+BRANCH = "HF-01"  # TELLER's branch, and the story account's
+OMIT = object()  # a builder's change that leaves the field out of the body
 LIMITS = {
     "LOW": {"per_transaction": "50000.00", "daily": "200000.00"},
     "MEDIUM": {"per_transaction": "20000.00", "daily": "50000.00"},
@@ -114,29 +116,37 @@ def wd_settings(database_url: str, **overrides) -> Settings:
     return Settings(**{**values, **overrides})
 
 
+def _body(defaults: dict, changes: dict) -> dict:
+    """The defaults with the changes applied; a change to OMIT removes the field."""
+    merged = {**defaults, **changes}
+    return {key: value for key, value in merged.items() if value is not OMIT}
+
+
 def book(client, headers=TELLER, **changes):
-    body = {
+    """POST /v1/appointments; the body names BRANCH unless a change says otherwise."""
+    defaults = {
         "account_id": "acc_1",
         "amount": "80000.00",
         "currency": "CNY",
         "date": "2026-11-20",
+        "branch_id": BRANCH,
         "purpose": "investment",
         "source_of_funds": "savings deposits",
-        **changes,
     }
-    return client.post("/v1/appointments", json=body, headers=headers)
+    return client.post("/v1/appointments", json=_body(defaults, changes), headers=headers)
 
 
 def withdraw(client, headers=TELLER, **changes):
-    body = {
+    """POST /v1/withdrawals; the body names BRANCH unless a change says otherwise."""
+    defaults = {
         "account_id": "acc_1",
         "amount": "1000.00",
         "currency": "CNY",
         "channel": "counter_cash",
         "purpose": "living_expenses",
-        **changes,
+        "branch_id": BRANCH,
     }
-    return client.post("/v1/withdrawals", json=body, headers=headers)
+    return client.post("/v1/withdrawals", json=_body(defaults, changes), headers=headers)
 
 
 def transfer(client, amount="1000.00", headers=TELLER, **changes):

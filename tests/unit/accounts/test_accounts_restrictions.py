@@ -4,8 +4,13 @@ import pytest
 from accounts_given import DAY0, History, active_account, days, types
 
 from services.accounts.accounts import Account
-from services.accounts.errors import Conflict, NotPermitted, Rejected, Unknown
+from services.accounts.errors import Conflict, DomainError, NotPermitted, Rejected, Unknown
 from services.accounts.opening import decide_close
+from services.accounts.refusals import (
+    RESTRICTION_REFUSAL,
+    RestrictionRefusal,
+    decide_refuse_restriction,
+)
 from services.accounts.restrictions import (
     decide_expire,
     decide_lift,
@@ -99,3 +104,39 @@ def test_a_case_request_imposes_its_restriction_once_even_after_a_lift():
     assert history.when(request, DAY0) == []
     history.when(lambda s: decide_lift(s, "rX", "sup-1", "cleared"), DAY0)
     assert history.when(request, DAY0) == []
+
+
+@pytest.mark.parametrize(
+    ("setup", "type_", "expires_at", "code"),
+    [
+        ("unknown", "freeze", None, "ACCOUNT_UNKNOWN"),
+        ("closed", "freeze", None, "ACCOUNT_CLOSED"),
+        ("active", "ban", None, "RESTRICTION_TYPE_UNKNOWN"),
+        ("active", "freeze", DAY0, "EXPIRY_PASSED"),
+    ],
+)
+def test_each_refusal_names_its_code_for_the_service_that_asked(setup, type_, expires_at, code):
+    history = active_account()
+    if setup == "closed":
+        history.when(lambda s: decide_close(s, "gone"), DAY0)
+    account = Account() if setup == "unknown" else history.state
+    with pytest.raises(DomainError) as raised:
+        decide_restrict(account, "r", type_, "x", CASE, expires_at, "s", DAY0)
+    assert raised.value.code == code
+
+
+def test_a_request_is_refused_on_the_record_once():
+    request = {
+        "account_id": "acc_nope",
+        "case_id": "case_1",
+        "request_event_id": "evt_1",
+        "type": "freeze",
+        "requested_by": "i-007",
+    }
+    refusal = Unknown("No such account.", code="ACCOUNT_UNKNOWN")
+    (event,) = decide_refuse_restriction(RestrictionRefusal(), request, refusal)
+    assert event.type == "AccountRestrictionRefused"
+    assert event.data == {**request, "reason_code": "ACCOUNT_UNKNOWN", "reason": "No such account."}
+    assert decide_refuse_restriction(RESTRICTION_REFUSAL.fold([event]), request, refusal) == []
+    uncoded = decide_refuse_restriction(RestrictionRefusal(), request, Conflict("No."))
+    assert uncoded[0].data["reason_code"] == "REFUSED"

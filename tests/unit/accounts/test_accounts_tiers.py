@@ -211,8 +211,10 @@ def test_an_override_may_move_out_of_restricted():
 
 def test_override_requests_are_checked():
     history = active_account()
-    with pytest.raises(Rejected):
+    with pytest.raises(Conflict):  # already LOW: nothing would move
         decide_request_override(history.state, "o", "LOW", "same", "s1", POLICY)
+    with pytest.raises(Rejected):
+        decide_request_override(history.state, "o", "GOLD", "no such tier", "s1", POLICY)
     with pytest.raises(Unknown):
         decide_apply_override(history.state, "nope", "s2", POLICY)
     with pytest.raises(Unknown):

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from cases_given import at_stage, confirm, then
+from cases_given import at_stage, confirm, given, then
 
 from services.cases import decisions
 from services.cases.police import decide_confirm
@@ -68,3 +68,19 @@ def test_an_assignment_by_someone_else_says_who_assigned_whom():
     then(history, decisions.decide_assign, decisions.Assign("i-009", "s-001"))
     subs = [("system", "warden")] * 2 + [("supervisor", "s-001")]
     assert timeline(stored(history, subs))[-1]["action"] == "s-001 assigned the case to i-009"
+
+
+def test_a_refusal_from_accounts_is_told_with_accounts_own_reason():
+    history = at_stage("in_progress", "suspicious_account")
+    request = decisions.RequestRestriction("freeze", "mule", None, by="i-007")
+    then(history, decisions.decide_request_restriction, request)
+    refusal = decisions.RecordRestrictionRefusal(
+        "evt_req", "evt_ref", "acc_3", "freeze", "ACCOUNT_CLOSED", "A closed account cannot be."
+    )
+    history.extend(decisions.decide_record_refusal(given(history), refusal))
+    subs = [("system", "warden")] * 2 + [("investigator", "i-007")] * 2 + [("system", "warden")]
+    entry = timeline(stored(history, subs))[-1]
+    assert entry["action"] == (
+        "Accounts refused the restriction (freeze) on account acc_3: A closed account cannot be."
+    )
+    assert entry["sentence"]["parts"]["refusal"] == "ACCOUNT_CLOSED"  # words on a page
