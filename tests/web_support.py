@@ -9,7 +9,6 @@ from dataclasses import replace
 import pytest
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Column, Engine, String, Table, func, insert, select
 
@@ -30,6 +29,7 @@ from shared.web.auth import current_actor, requires
 from shared.web.context import command_context
 from shared.web.history import HistorySchema, history
 from shared.web.idempotency import claim_in
+from shared.web.json_bodies import ApiBlueprint as Blueprint
 from shared.web.pagination import PageArgs, decode_cursor, page
 from shared.web.problems import Problem
 from shared.web.state import web_state

@@ -213,3 +213,32 @@ class WatchlistOut(Schema):
     added_by = fields.String()
     removed_at = fields.String(allow_none=True)
     removal_reason = fields.String(allow_none=True)
+
+
+# Request examples for the OpenAPI document (Swagger UI's "Try it out" starts from them).
+CUSTOMER_EXAMPLE = {
+    "name": "王秀英",
+    "id_type": "resident_id",
+    "id_number": "340104195803141234",
+    "birth_date": "1958-03-14",
+    "phone": "+86 138 0000 1234",
+    "email": None,
+    "occupation": "retired",
+    "employer": "",
+    "preferred_language": "zh-CN",
+}
+ACCOUNT_EXAMPLE = {
+    "customer_id": "cus_01JD3Q8V6X2M4N5P7R9S1T3V5W",
+    "account_class": "I",
+    "purpose": "savings",
+    "purpose_detail": "",
+    "channel": "counter",
+    "documents": [],
+    "branch_id": "HF-01",
+}
+WATCHLIST_EXAMPLE = {
+    "id_type": "passport",
+    "id_number": "E12345678",
+    "reference": "PSB-HF-2026-0142",
+    "reason": "money mule reported by the anti-fraud centre",
+}

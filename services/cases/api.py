@@ -111,7 +111,7 @@ def make_cases_blueprint() -> ApiBlueprint:
             return queries.list_cases(web_state().engine, args, limit, after)
 
         @requires(*WORKERS)
-        @blp.arguments(schemas.OpenCaseIn)
+        @blp.arguments(schemas.OpenCaseIn, example=schemas.OPEN_CASE_EXAMPLE)
         @blp.response(201, schemas.CaseOut)
         @blp.alt_response(404, description="The account is not known here (yet): retry later.")
         def post(self, body):

@@ -54,7 +54,7 @@ def make_police_blueprint() -> ApiBlueprint:
 
     @blp.route("/<verification_id>/confirmation", methods=["POST"])
     @requires(LIAISON)
-    @blp.arguments(schemas.ConfirmationIn)
+    @blp.arguments(schemas.ConfirmationIn, example=schemas.CONFIRMATION_EXAMPLE)
     @blp.response(200, schemas.PoliceVerificationOut)
     def confirm_verification(body, verification_id):
         """Confirm the police outcome; it resolves the case. A second confirmation is 409."""

@@ -198,3 +198,17 @@ class PoliceVerificationOut(Schema):
 class PoliceVerificationPage(Schema):
     items = fields.List(fields.Nested(PoliceVerificationOut))
     next_cursor = fields.String(allow_none=True)
+
+
+# Request examples for the OpenAPI document (Swagger UI's "Try it out" starts from them).
+OPEN_CASE_EXAMPLE = {
+    "case_type": "suspicious_account",
+    "account_id": "acc_01JD3Q9B2C4D6F8G0H2J4K6M8N",
+    "summary": "Many small transfers in from strangers, cash out the same day.",
+}
+CONFIRMATION_EXAMPLE = {
+    "outcome": "cleared",
+    "police_reference": "PSB-HF-2026-0311",
+    "officer": "Officer Li, badge 0417",
+    "notes": "Spoke to the customer's son; the medical bill is genuine.",
+}

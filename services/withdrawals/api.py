@@ -8,6 +8,8 @@ from services.withdrawals.appointments import Booking
 from services.withdrawals.domain import InvalidInput, InvalidTransition, UnknownAggregate
 from services.withdrawals.rules import load_rules
 from services.withdrawals.schemas import (
+    APPOINTMENT_EXAMPLE,
+    WITHDRAWAL_EXAMPLE,
     AppointmentCancelArgs,
     AppointmentIn,
     AppointmentOut,
@@ -102,7 +104,7 @@ def _appointments() -> ApiBlueprint:
 
     @blp.route("", methods=["POST"])
     @requires(*WRITERS)
-    @blp.arguments(AppointmentIn)
+    @blp.arguments(AppointmentIn, example=APPOINTMENT_EXAMPLE)
     @blp.response(201, AppointmentOut)
     @blp.alt_response(404, description=NOT_HEARD_OF)
     def book(body):
@@ -165,7 +167,7 @@ def _withdrawals() -> ApiBlueprint:
     @blp.route("")
     class Withdrawals(MethodView):
         @requires(*WRITERS)
-        @blp.arguments(WithdrawalIn)
+        @blp.arguments(WithdrawalIn, example=WITHDRAWAL_EXAMPLE)
         @blp.response(201, WithdrawalOut)
         @blp.alt_response(404, description=NOT_HEARD_OF_EITHER)
         def post(self, body):
@@ -232,7 +234,7 @@ def _withdrawals() -> ApiBlueprint:
 
     @blp.route("/<withdrawal_id>/payout", methods=["POST"])
     @requires(*WRITERS)
-    @blp.arguments(PayoutIn)
+    @blp.arguments(PayoutIn, required=False)  # nothing to say: no body, or {}
     @blp.response(200, WithdrawalOut)
     def pay_out(body, withdrawal_id):
         """Pay out an approved or police-released withdrawal."""

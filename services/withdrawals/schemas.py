@@ -128,3 +128,25 @@ class PayoutIn(Schema):
 
 class CancellationIn(Schema):
     reason = fields.String(required=True, validate=TEXT)
+
+
+# Request examples for the OpenAPI document (Swagger UI's "Try it out" starts from them).
+APPOINTMENT_EXAMPLE = {
+    "account_id": "acc_01JD3Q9B2C4D6F8G0H2J4K6M8N",
+    "amount": "80000.00",
+    "currency": "CNY",
+    "date": "2026-12-02",
+    "branch_id": "HF-01",
+    "purpose": "medical",
+    "source_of_funds": "savings from a fixed-term deposit",
+}
+WITHDRAWAL_EXAMPLE = {
+    "account_id": "acc_01JD3Q9B2C4D6F8G0H2J4K6M8N",
+    "amount": "80000.00",
+    "currency": "CNY",
+    "channel": "counter_cash",
+    "purpose": "medical",
+    "payee": None,
+    "appointment_id": "apt_01JD3QA1B3C5D7E9F1G3H5J7K9",
+    "branch_id": "HF-01",
+}

@@ -11,6 +11,7 @@ import typing
 
 import flask
 import flask_smorest
+import marshmallow
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -83,7 +84,17 @@ def refuse_nul_in_url() -> None:
 
 
 class JsonBodyParser(FlaskParser):
-    """webargs' parser with the body read by `parse_json_body`."""
+    """webargs' parser with the body read by `parse_json_body`, and strict about queries.
+
+    An unknown query parameter is a 422 rather than ignored: `?stauts=held` would otherwise
+    list every status, and a caller would never learn of the typo.
+    """
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": marshmallow.RAISE,
+        "querystring": marshmallow.RAISE,
+    }
 
     def _raw_load_json(self, req: flask.Request) -> typing.Any:
         if not is_json_request(req):

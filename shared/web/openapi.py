@@ -198,6 +198,9 @@ def _nullable_refs(value):
 
 
 def _finish_operation(path: str, method: str, operation: dict) -> None:
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query" and "schema" in parameter:
+            parameter["schema"] = _no_nul(parameter["schema"])
     responses = operation.setdefault("responses", {})
     responses.pop("default", None)
     for status in error_statuses(path, method, operation):

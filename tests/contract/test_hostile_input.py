@@ -172,3 +172,28 @@ def test_a_trailing_newline_fails_the_pattern_it_would_have_slipped_past(
     }
     accepted = app.test_client().post(path, json=clean, headers=token_headers(role))
     assert accepted.status_code in (201, 404), accepted.get_json()  # 404: account not heard of
+
+
+@pytest.mark.parametrize("service", ["withdrawals", "cases", "notify"])  # accounts takes none
+def test_an_unknown_query_parameter_is_a_422_on_every_operation_that_takes_a_query(
+    sqlite_url, service
+):
+    """A typo such as ?stauts=held must not silently list everything."""
+    client = make_app(service, sqlite_url).test_client()
+    document = client.get("/openapi.json").get_json()
+    probed = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            if not any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                continue
+            concrete = path.replace("{", "").replace("}", "")
+            headers = token_headers(operation["x-roles"][0])
+            response = client.open(
+                f"{concrete}?stauts=held", method=method.upper(), headers=headers
+            )
+            assert (response.status_code, response.mimetype) == (422, PROBLEM), (method, path)
+            assert response.get_json()["errors"] == {"stauts": ["Unknown field."]}
+            probed += 1
+    assert probed > 0

@@ -15,6 +15,7 @@ from services.accounts.api.access import (
 )
 from services.accounts.opening import OpenAccount
 from services.accounts.schemas import (
+    ACCOUNT_EXAMPLE,
     AccountIn,
     AccountOut,
     ApprovalIn,
@@ -75,7 +76,7 @@ def make_accounts_blueprint() -> ApiBlueprint:
     @blp.route("")
     class Accounts(MethodView):
         @requires(*WRITERS)
-        @blp.arguments(AccountIn)
+        @blp.arguments(AccountIn, example=ACCOUNT_EXAMPLE)
         @blp.response(201, AccountOut)
         @blp.alt_response(404, description="No customer with this customer_id.")
         def post(self, body):

@@ -12,7 +12,7 @@ from services.accounts.api.access import (
     policy,
     today,
 )
-from services.accounts.schemas import ContactIn, CustomerIn, CustomerOut
+from services.accounts.schemas import CUSTOMER_EXAMPLE, ContactIn, CustomerIn, CustomerOut
 from shared.db import read_transaction
 from shared.ids import new_id
 from shared.web.auth import current_actor, requires
@@ -39,7 +39,7 @@ def make_customers_blueprint() -> ApiBlueprint:
     @blp.route("")
     class Customers(MethodView):
         @requires(*WRITERS)
-        @blp.arguments(CustomerIn)
+        @blp.arguments(CustomerIn, example=CUSTOMER_EXAMPLE)
         @blp.response(201, CustomerOut)
         def post(self, body):
             """Register a customer (one per id number)."""

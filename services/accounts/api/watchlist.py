@@ -10,7 +10,7 @@ from services.accounts.api.access import (
     mask_personal,
     masked_history,
 )
-from services.accounts.schemas import ReasonIn, WatchlistIn, WatchlistOut
+from services.accounts.schemas import WATCHLIST_EXAMPLE, ReasonIn, WatchlistIn, WatchlistOut
 from shared.db import read_transaction
 from shared.ids import new_id
 from shared.web.auth import current_actor, requires
@@ -39,7 +39,7 @@ def make_watchlist_blueprint() -> ApiBlueprint:
     @blp.route("")
     class Watchlist(MethodView):
         @requires(*WATCHLIST_WRITERS)
-        @blp.arguments(WatchlistIn)
+        @blp.arguments(WatchlistIn, example=WATCHLIST_EXAMPLE)
         @blp.response(201, WatchlistOut)
         def post(self, body):
             """Put an id number on the watchlist, with the police reference."""
