@@ -5,7 +5,8 @@ import importlib
 import sys
 from contextlib import contextmanager
 
-from shared.config import load_settings
+from shared.config import SettingsError, load_settings
+from shared.rules_file import RulesFileError
 
 SERVICES = ("accounts", "withdrawals", "cases", "notify")
 
@@ -34,17 +35,19 @@ def service_engine(name: str, *metadata):
 def cmd_up(args) -> int:
     from shared.runner import run_system
 
-    for name in args.services:
-        service_spec(name)  # fail fast on a typo
-    return run_system(args.services or list(SERVICES), web_workers=args.web_workers)
+    for name in args.services or SERVICES:
+        service_spec(name)  # fail fast: a typo, a bad setting or a broken rules file
+    return run_system(
+        args.services or list(SERVICES), web_workers=args.web_workers, nats_port=args.nats_port
+    )
 
 
 def cmd_token(args) -> int:
     from shared.tokens import mint_token
 
     settings = load_settings("cli")
-    print(
-        mint_token(
+    try:
+        token = mint_token(
             settings.jwt_secret,
             args.sub,
             args.role,
@@ -52,7 +55,10 @@ def cmd_token(args) -> int:
             branch_id=args.branch_id,
             ttl_seconds=args.ttl,
         )
-    )
+    except ValueError as exc:
+        print(f"warden token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
     return 0
 
 
@@ -120,6 +126,7 @@ def parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="run NATS and every service in the foreground")
     up.add_argument("services", nargs="*", help=f"default: all of {', '.join(SERVICES)}")
     up.add_argument("--web-workers", type=int, default=1)
+    up.add_argument("--nats-port", type=int, help="embedded NATS (default 14222, or any free)")
     up.set_defaults(func=cmd_up)
 
     token = sub.add_parser("token", help="mint a development JWT")
@@ -146,7 +153,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (SettingsError, RulesFileError) as exc:  # an operator's: say which and why, no trace
+        print(f"warden: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass, field, fields
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_PORTS = {"accounts": 8001, "withdrawals": 8002, "cases": 8003, "notify": 8004}
 DEFAULT_PORTAL_PORT = 8005
@@ -18,7 +19,7 @@ class Settings:
     nats_url: str = EMBEDDED_NATS_URL
     port: int = 8000
     mode: str = "embedded"
-    jwt_secret: str = DEV_JWT_SECRET
+    jwt_secret: str = field(default=DEV_JWT_SECRET, repr=False)
     timezone: str = "Asia/Shanghai"
     nats_namespace: str = ""
     stream_replicas: int = 1
@@ -26,6 +27,11 @@ class Settings:
     relay_poll_seconds: float = 0.05
     relay_lag_ready_limit: int = 10_000
     relay_lease_seconds: float = 10.0
+    # The worker's own HTTP port for the orchestrator: GET /healthz (NATS connected, relay and
+    # consumers running) and GET /metrics (its counters). 0: no health server.
+    # WARDEN_<SERVICE>_WORKER_HEALTH_PORT, since several workers share a host under `warden up`.
+    worker_health_port: int = 0
+    worker_health_bind: str = "127.0.0.1"
     consumer_max_attempts: int = 5
     # Deliveries an event may wait for a fact from another stream (RetryLater), ~7 minutes.
     consumer_wait_attempts: int = 20
@@ -47,11 +53,41 @@ class Settings:
     # The claim names are the IdP's (Keycloak, Azure AD and others name roles differently).
     oidc_issuer: str = ""
     oidc_client_id: str = ""
-    oidc_client_secret: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
     oidc_scopes: str = "openid profile"
     oidc_role_claim: str = "role"
     oidc_police_unit_claim: str = "police_unit"
     oidc_branch_claim: str = "branch_id"
+    # API bearer tokens from the bank's IdP: RS256/ES256 checked against its JWKS, with iss and
+    # aud checked when set (several audiences: comma-separated). Role, police unit and branch
+    # come from the oidc_*_claim names above. "" keeps Warden's own HS256 tokens only; with a
+    # JWKS URL, HS256 is still accepted unless jwt_secret is the development one.
+    jwt_jwks_url: str = ""
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_jwks_refetch_seconds: float = 30.0  # least time between two JWKS fetches (unknown kid)
+    jwt_jwks_max_age_seconds: float = 300.0  # refetch a set this old, so withdrawn keys stop
+    # Retention (shared/retention.py): every retention_every_seconds the worker deletes expired
+    # idempotency keys (DOMAIN §2's 24 h), inbox rows older than inbox_retention_days, and dead
+    # letters resolved longer ago than dead_letter_retention_days (unresolved ones stay), in
+    # batches of retention_batch_size rows, at most retention_batches_per_run batches a table.
+    retention_every_seconds: float = 3600.0
+    retention_batch_size: int = 500
+    retention_batches_per_run: int = 20
+    inbox_retention_days: float = 30.0
+    dead_letter_retention_days: float = 30.0
+    # Notify's outbound channels (services/notify/channels.py); their addresses are in notify's
+    # rules file. SMS/push gateways: a bearer token (Authorization header) and the PEM CA
+    # bundle their TLS certificates must chain to ("" is the system's store). SMTP:
+    # notify_smtp_security is none, starttls (port 587) or tls (implicit, port 465), with
+    # login when a username is set and its own CA bundle. Token and password: environment
+    # only, never in repr or logs.
+    notify_gateway_token: str = field(default="", repr=False)
+    notify_gateway_ca_file: str = ""
+    notify_smtp_security: str = "none"
+    notify_smtp_username: str = ""
+    notify_smtp_password: str = field(default="", repr=False)
+    notify_smtp_ca_file: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -71,8 +107,19 @@ def stream_name(namespace: str, service: str) -> str:
     return f"{prefix}_{service.upper()}" if prefix else service.upper()
 
 
+# Retention settings, each a positive number (load_settings refuses anything else).
+RETENTION_SETTINGS = (
+    "retention_every_seconds",
+    "retention_batch_size",
+    "retention_batches_per_run",
+    "inbox_retention_days",
+    "dead_letter_retention_days",
+)
+
+SMTP_SECURITY = ("none", "starttls", "tls")
+
 # Settings that differ per service on one host carry its name: WARDEN_ACCOUNTS_PORT.
-PER_SERVICE = frozenset({"database_url", "port", "rules_file"})
+PER_SERVICE = frozenset({"database_url", "port", "rules_file", "worker_health_port"})
 
 
 def env_name(service: str, setting: str) -> str:
@@ -99,11 +146,91 @@ def load_settings(service: str, overrides: dict | None = None) -> Settings:
         if raw is None or spec.name in ("service", "extra"):
             continue
         default = values.get(spec.name, spec.default)
-        values[spec.name] = type(default)(raw) if isinstance(default, int | float) else raw
+        values[spec.name] = _converted(env_name(service, spec.name), raw, default)
     values.update(overrides or {})
     settings = Settings(**values)
-    if settings.mode == "production" and settings.uses_dev_secret:
-        raise RuntimeError("WARDEN_MODE=production refuses the development JWT secret")
-    if settings.session_idle_minutes <= 0:
-        raise RuntimeError("WARDEN_SESSION_IDLE_MINUTES must be a positive number of minutes")
+    check_settings(settings)
     return settings
+
+
+class SettingsError(RuntimeError):
+    """A setting the service cannot run with; the message names the variable and what fits."""
+
+
+MODES = ("embedded", "production")
+# Numbers that must be more than 0 (a 0 would stall a loop, divide, or disable a limit).
+POSITIVE = (
+    "relay_batch_size",
+    "relay_poll_seconds",
+    "relay_lag_ready_limit",
+    "relay_lease_seconds",
+    "consumer_max_attempts",
+    "consumer_wait_attempts",
+    "consumer_ack_wait_seconds",
+    "max_body_bytes",
+    "max_json_depth",
+    "stream_replicas",
+    "session_idle_minutes",
+    "jwt_jwks_refetch_seconds",
+    "jwt_jwks_max_age_seconds",
+    *RETENTION_SETTINGS,
+)
+PORTS = ("port", "portal_port", "worker_health_port")
+
+
+def _converted(variable: str, raw: str, default):
+    """The variable's text as its setting's type; a SettingsError saying what was expected."""
+    if isinstance(default, bool) or not isinstance(default, int | float):
+        return raw
+    try:
+        return type(default)(raw)
+    except ValueError:
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise SettingsError(f"{variable} must be {kind}, not {raw!r}") from None
+
+
+def check_settings(settings: Settings) -> None:
+    """Every rule a setting must keep, in one place: start-up fails here, never a request."""
+    service = settings.service
+
+    def var(name: str) -> str:
+        return env_name(service, name)
+
+    try:
+        ZoneInfo(settings.timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise SettingsError(
+            f"WARDEN_TIMEZONE must be an IANA time zone such as Asia/Shanghai, "
+            f"not {settings.timezone!r}"
+        ) from None
+    if settings.mode not in MODES:
+        raise SettingsError(f"WARDEN_MODE must be one of {', '.join(MODES)}, not {settings.mode!r}")
+    for name in POSITIVE:
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"{var(name)} must be more than 0, not {getattr(settings, name)}")
+    for name in PORTS:
+        if not 0 <= getattr(settings, name) <= 65535:
+            raise SettingsError(f"{var(name)} must be a port, 0 to 65535")
+    if settings.mode == "production" and settings.uses_dev_secret:
+        raise SettingsError("WARDEN_MODE=production refuses the development JWT secret")
+    if settings.jwt_jwks_url and not settings.jwt_jwks_url.startswith(("https://", "http://")):
+        raise SettingsError("WARDEN_JWT_JWKS_URL must be an http(s) URL")
+    idp_unbounded = not (settings.jwt_issuer and settings.jwt_audience)
+    if settings.mode == "production" and settings.jwt_jwks_url and idp_unbounded:
+        raise SettingsError(
+            "WARDEN_MODE=production with WARDEN_JWT_JWKS_URL needs WARDEN_JWT_ISSUER and "
+            "WARDEN_JWT_AUDIENCE, or any token the IdP signs for any application is accepted"
+        )
+    if settings.notify_smtp_security not in SMTP_SECURITY:
+        raise SettingsError(
+            f"WARDEN_NOTIFY_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, "
+            f"not {settings.notify_smtp_security!r}"
+        )
+    if settings.notify_smtp_username and settings.notify_smtp_security == "none":
+        raise SettingsError(
+            "WARDEN_NOTIFY_SMTP_USERNAME needs WARDEN_NOTIFY_SMTP_SECURITY=starttls or tls: "
+            "a password never goes over plain SMTP"
+        )
+    for name in ("notify_gateway_ca_file", "notify_smtp_ca_file"):
+        if getattr(settings, name) and not os.path.isfile(getattr(settings, name)):
+            raise SettingsError(f"{var(name)}: no such file")

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,8 +25,20 @@ from shared.schema import dead_letters, inbox
 
 log = logging.getLogger(__name__)
 
+# The worker process serves these on its health port (shared/worker_health.py, GET /metrics).
 MESSAGES = Counter("warden_consumer_messages", "Messages handled", ["consumer", "outcome"])
 DEAD_LETTERS = Counter("warden_consumer_dead_letters", "Messages dead-lettered", ["consumer"])
+REDELIVERIES = Counter(
+    "warden_consumer_redeliveries", "Messages delivered more than once", ["consumer"]
+)
+
+
+@dataclass
+class ConsumerState:
+    """What the worker's health endpoint reports of one consumer loop."""
+
+    subscribed: bool = False
+    last_fetch_monotonic: float | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +216,7 @@ async def consume(
     stream: str,
     stop: asyncio.Event,
     ack_wait: float = 30.0,
+    state: ConsumerState | None = None,
 ) -> None:
     """Fetch, process in a thread (the DB is synchronous), then ack / nak / term."""
     from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -215,27 +229,51 @@ async def consume(
         max_deliver=-1,
         filter_subject=subject,
     )
+    state = state or ConsumerState()
     while not stop.is_set():
         try:
             sub = await js.pull_subscribe(
                 subject, durable=processor.name, stream=stream, config=config
             )
-            await _drain_into(sub, processor, stop)
+            state.subscribed = True
+            try:
+                await _drain_into(sub, processor, stop, state)
+            finally:
+                await _unsubscribe(sub)
         except Exception:
+            state.subscribed = False
             log.exception("consumer %s lost its subscription; resubscribing", processor.name)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
 
 
-async def _drain_into(sub, processor: MessageProcessor, stop: asyncio.Event) -> None:
+async def _unsubscribe(sub) -> None:
+    """Drop the pull subscription's inbox when the loop ends (stop, or a lost subscription).
+
+    Left subscribed, the status a pull request sends when it expires after the last fetch
+    (408) stays unread in the inbox's queue, so the worker's `nc.drain()` waits on that
+    queue until it is cancelled and nats-py logs `_GatheringFuture exception was never
+    retrieved`; each stop took the whole drain timeout and logged an error.
+    """
+    with contextlib.suppress(Exception):
+        await sub.unsubscribe()
+
+
+async def _drain_into(
+    sub, processor: MessageProcessor, stop: asyncio.Event, state: ConsumerState
+) -> None:
     from nats.js.errors import FetchTimeoutError
 
     while not stop.is_set():
         try:
             messages = await sub.fetch(batch=50, timeout=1)
         except (TimeoutError, FetchTimeoutError):
+            state.last_fetch_monotonic = time.monotonic()  # an empty fetch is a live one
             continue
+        state.last_fetch_monotonic = time.monotonic()
         for msg in messages:
+            if msg.metadata.num_delivered > 1:
+                REDELIVERIES.labels(processor.name).inc()
             result = await asyncio.to_thread(
                 processor.process, msg.subject, msg.data, msg.metadata.num_delivered
             )

@@ -5,6 +5,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -95,16 +96,77 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+class SharedTransaction:
+    """One transaction that every write and read transaction on its engine joins until it ends.
+
+    The web layer opens one around a request that carries an Idempotency-Key, so the effects,
+    the reads the answer is made of and the stored answer commit together or not at all
+    (shared/web/idempotency.py). It begins at the first use, as a write transaction.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+        self._token: Token | None = None
+
+    def connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+            self._conn.begin()
+        return self._conn
+
+    def finish(self, commit: bool) -> None:
+        """Commit (raising if that fails) or roll back, then leave; a second call does nothing."""
+        conn, self._conn = self._conn, None
+        try:
+            if conn is not None:
+                conn.commit() if commit else conn.rollback()
+        finally:
+            if conn is not None:
+                conn.close()
+            if self._token is not None:
+                _shared.reset(self._token)
+                self._token = None
+
+
+_shared: ContextVar[SharedTransaction | None] = ContextVar("warden_shared", default=None)
+
+
+def begin_shared(engine: Engine) -> SharedTransaction:
+    """Join this context's transactions on `engine` into one until `finish` is called."""
+    shared = SharedTransaction(engine)
+    shared._token = _shared.set(shared)
+    return shared
+
+
+def _joined(engine: Engine) -> SharedTransaction | None:
+    shared = _shared.get()
+    return shared if shared is not None and shared.engine is engine else None
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """One write transaction: commits on success, rolls back on any exception."""
+    """One write transaction: commits on success, rolls back on any exception.
+
+    Inside a SharedTransaction it is a savepoint of that one instead.
+    """
+    shared = _joined(engine)
+    if shared is not None:
+        conn = shared.connection()
+        with conn.begin_nested():
+            yield conn
+        return
     with engine.connect() as conn, conn.begin():
         yield conn
 
 
 @contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
-    """A consistent read snapshot that never takes SQLite's write lock."""
+    """A consistent read snapshot that never takes SQLite's write lock; or the shared one."""
+    shared = _joined(engine)
+    if shared is not None:
+        yield shared.connection()
+        return
     with engine.connect() as conn:
         conn.execution_options(warden_readonly=True)
         with conn.begin():

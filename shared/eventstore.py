@@ -44,8 +44,7 @@ def create_schema(engine: Engine, *extra: MetaData) -> None:
     with write_transaction(engine) as conn:
         if not is_sqlite(engine):
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
-        store_metadata.create_all(conn)
-        for meta in extra:
+        for meta in (store_metadata, *extra):
             meta.create_all(conn)
             for table in meta.sorted_tables:  # an index added later reaches existing tables
                 for index in table.indexes:

@@ -19,13 +19,18 @@ async def connect(url: str, name: str):
     async def on_error(error: Exception) -> None:
         log.warning("nats %s: %s", name, error or type(error).__name__)
 
+    client = None
+
     async def on_disconnect() -> None:
+        if client is not None and client.is_closed:  # our own close: a stop, not an outage
+            log.info("nats %s: closed", name)
+            return
         log.warning("nats %s: disconnected, reconnecting", name)
 
     async def on_reconnect() -> None:
         log.info("nats %s: reconnected", name)
 
-    return await nats.connect(
+    client = await nats.connect(
         [server.strip() for server in url.split(",")],  # a cluster: comma-separated URLs
         name=name,
         error_cb=on_error,
@@ -36,6 +41,7 @@ async def connect(url: str, name: str):
         connect_timeout=5,
         allow_reconnect=True,
     )
+    return client
 
 
 def stream_config(namespace: str, service: str, replicas: int = 1) -> StreamConfig:

@@ -6,6 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from shared.children import die_with_parent
 from shared.ports import free_port, wait_for_port
 
 
@@ -43,9 +44,14 @@ class NatsProcess:
             "-sd",
             self.store_dir,
         ]
-        # Its own session: a Ctrl-C meant for `warden up` must not kill NATS before the workers.
+        # Its own session: a Ctrl-C meant for `warden up` must not kill NATS before the workers;
+        # but it ends with its parent, even one killed -9 (shared/children.py).
         self.process = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
         wait_for_port("127.0.0.1", self.port)
         return self

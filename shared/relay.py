@@ -71,12 +71,23 @@ class Relay:
                 if sent == 0:
                     wake.clear()
                     await _wait_any(stop, wake, poll)
+            await self._flush(held_until)
         finally:
             if listener:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
             await asyncio.to_thread(lease.release, self.engine, LEASE, self.holder)
+
+    async def _flush(self, held_until: float) -> None:
+        """On stop, publish what the last requests appended while the lease is still ours,
+        for a bounded time; whatever is left goes out with the next relay to hold the lease."""
+        deadline = min(time.monotonic() + self.publish_timeout, held_until)
+        try:
+            while time.monotonic() < deadline and await self.pump_once():
+                pass
+        except Exception as exc:
+            log.warning("relay stopped with events unpublished; the next one sends them: %s", exc)
 
     async def pump_once(self) -> int:
         """Publish one batch after the checkpoint; return how many events were confirmed."""

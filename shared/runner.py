@@ -12,12 +12,19 @@ import time
 import urllib.request
 from pathlib import Path
 
-from shared.config import DEFAULT_PORTAL_PORT, DEFAULT_PORTS, EMBEDDED_NATS_URL
+from shared.children import die_with_parent
+from shared.config import DEFAULT_PORTAL_PORT, DEFAULT_PORTS, EMBEDDED_NATS_URL, env_name
 from shared.nats_server import NatsProcess
 from shared.ports import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = ROOT / "infra" / "gunicorn" / "gunicorn.conf.py"
+
+# gunicorn's graceful_timeout (infra/gunicorn/gunicorn.conf.py) is 20 s; a worker stops in a
+# second or two, ~16 s at worst with NATS away (its fetch, the relay's bounded flush, a 5 s
+# drain). Past these, a process group is killed.
+STOP_WEB_SECONDS = 25.0
+STOP_WORKER_SECONDS = 25.0
 
 
 def embedded_nats(var: Path, port: int | None = None) -> NatsProcess:
@@ -33,6 +40,10 @@ def _port_free(port: int) -> bool:
 
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def worker_health_variable(name: str) -> str:
+    return env_name(name, "worker_health_port")
 
 
 def service_port(name: str, env: dict) -> int:
@@ -75,6 +86,14 @@ class System:
     def urls(self) -> dict[str, str]:
         return {name: f"http://127.0.0.1:{service_port(name, self.env)}" for name in self.web_names}
 
+    @property
+    def worker_health_urls(self) -> dict[str, str]:
+        """Each worker's health port (GET /healthz, /metrics), chosen at start unless set."""
+        return {
+            name: f"http://127.0.0.1:{self.env[worker_health_variable(name)]}"
+            for name in self.services
+        }
+
     def start(self, timeout: float = 60.0) -> "System":
         self.var.mkdir(parents=True, exist_ok=True)
         if "WARDEN_NATS_URL" not in self.env:
@@ -85,11 +104,14 @@ class System:
                 f"WARDEN_{peer.upper()}_URL", f"http://127.0.0.1:{service_port(peer, self.env)}"
             )
         for name in self.services:
+            self.env.setdefault(worker_health_variable(name), str(free_port()))
+        for name in self.services:
             self.start_process(name, "web")
             self.start_process(name, "worker")
             if name == "cases":
                 self.start_process(name, PORTAL)
         self.wait_healthy(timeout)
+        self.wait_workers_healthy(timeout)
         if self.exited():  # e.g. a port taken by something else: fail loudly, not later
             raise RuntimeError(f"exited during start: {', '.join(self.exited())}")
         return self
@@ -102,18 +124,32 @@ class System:
                 "--bind", f"127.0.0.1:{port}",
                 "--workers", str(self.web_workers), APPS[kind].format(name=name),
             ]  # fmt: skip
+            env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": self._metrics_dir(name, kind)}
         else:
             command = [sys.executable, "-m", f"services.{name}.worker"]
+            env = {k: v for k, v in self.env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
         # Own sessions: a Ctrl-C meant for `warden up` reaches only us, and we stop the
-        # children in order (services first, NATS last).
+        # children in order (webs, then workers, NATS last). If we are killed -9 they get a
+        # SIGTERM from the kernel instead (shared/children.py).
         self.processes[(name, kind)] = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=self.env,
+            env=env,
             start_new_session=True,
+            preexec_fn=die_with_parent(),
             stdout=self.output,
             stderr=self.output,
         )
+
+    def _metrics_dir(self, name: str, kind: str) -> str:
+        """One directory per gunicorn, so a scrape adds up its workers and no other service's.
+
+        gunicorn.conf.py empties it when the master starts (a restart begins from zero, as
+        a single-process counter would).
+        """
+        directory = self.var / "metrics" / f"{name}-{kind}"
+        directory.mkdir(parents=True, exist_ok=True)
+        return str(directory)
 
     def kill(self, name: str, kind: str, sig: int = signal.SIGKILL) -> None:
         process = self.processes.pop((name, kind))
@@ -152,23 +188,48 @@ class System:
                     raise TimeoutError(f"{name} did not become healthy at {url}")
                 time.sleep(0.1)
 
+    def wait_workers_healthy(self, timeout: float = 60.0) -> None:
+        """Every worker's /healthz answers 200: NATS connected, relay and consumers running."""
+        deadline = time.monotonic() + timeout
+        for name, url in self.worker_health_urls.items():
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/healthz", timeout=2) as reply:
+                        if reply.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the {name} worker did not become healthy at {url}")
+                time.sleep(0.1)
+
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for process in self.processes.values():
-            try:
-                process.wait(max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        """Webs first (gunicorn finishes its requests, so their events are in the logs), then
+        workers (consumers finish their batch and unsubscribe, relays publish what is left),
+        NATS last, so no worker loses its connection while it drains."""
+        webs = [p for (_, kind), p in self.processes.items() if kind in APPS]
+        workers = [p for (_, kind), p in self.processes.items() if kind not in APPS]
+        _terminate(webs, STOP_WEB_SECONDS)
+        _terminate(workers, STOP_WORKER_SECONDS)
         self.processes.clear()
         if self.nats:
             self.nats.stop()
 
 
-def run_system(services: list[str], web_workers: int = 1) -> int:
+def _terminate(processes: list[subprocess.Popen], seconds: float) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    for process in processes:
+        try:
+            process.wait(max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def run_system(services: list[str], web_workers: int = 1, nats_port: int | None = None) -> int:
     """`warden up`: start everything, print where it is, wait for Ctrl-C, stop in order."""
     env = dict(os.environ)
     if env.get("WARDEN_JWT_SECRET") is None:
@@ -181,7 +242,7 @@ def run_system(services: list[str], web_workers: int = 1) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    system = System(services, env, web_workers)
+    system = System(services, env, web_workers, nats_port=nats_port)
     try:
         system.start()
         embedded = "  (embedded, var/nats)" if system.nats else ""
@@ -191,6 +252,8 @@ def run_system(services: list[str], web_workers: int = 1) -> int:
                 print(f"{'portal':<11} {url}/portal/   police liaison officers' pages")
             else:
                 print(f"{name:<11} {url}   docs {url}/docs   health {url}/readyz")
+        for name, url in system.worker_health_urls.items():
+            print(f"{name + ' worker':<19} health {url}/healthz   metrics {url}/metrics")
         if "cases" in system.services:
             print(f"{'console':<11} {system.urls['cases']}/console/   investigators' pages")
         print("Warden is up. Mint a token: .venv/bin/warden token --role teller --sub t-001")

@@ -5,6 +5,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -66,6 +67,8 @@ inbox = Table(
     Column("subject", String(200), nullable=False),
     Column("processed_at", DateTime(timezone=True), nullable=False),
 )
+# Retention (shared/retention.py) deletes by age in small batches; these find the oldest rows.
+Index("ix_inbox_processed_at", inbox.c.processed_at)
 
 dead_letters = Table(
     "dead_letters",
@@ -81,6 +84,7 @@ dead_letters = Table(
     Column("resolved_at", DateTime(timezone=True)),
     Column("resolution", String(40)),
 )
+Index("ix_dead_letters_resolved_at", dead_letters.c.resolved_at)
 
 idempotency_keys = Table(
     "idempotency_keys",
@@ -93,6 +97,7 @@ idempotency_keys = Table(
     Column("response_headers", JSON),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+Index("ix_idempotency_keys_created_at", idempotency_keys.c.created_at)
 
 # Leader election for singletons such as the relay: whoever holds an unexpired lease works.
 leases = Table(

@@ -23,7 +23,8 @@ class ServiceSpec:
     `subscriptions` maps a source service (e.g. "withdrawals") to its handlers by event type.
     `blueprints` is a callable returning fresh flask-smorest Blueprints, so nothing is built
     at import time; `pages` returns the app's server-rendered area (a
-    shared.web.pages.PagesArea) or None.
+    shared.web.pages.PagesArea) or None. `metrics(conn, metadata)` yields the service's
+    read-model gauges (metric families) when /metrics is scraped: services/<name>/metrics.py.
     """
 
     name: str
@@ -32,3 +33,4 @@ class ServiceSpec:
     pages: Callable[[], Any] = lambda: None
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     timers: tuple[Timer, ...] = ()
+    metrics: Callable[[Any], Any] | None = None

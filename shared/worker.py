@@ -6,17 +6,21 @@ import logging
 import os
 import signal
 import socket
+import sys
 from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import Engine
 
 from shared import eventstore, messaging
-from shared.config import Settings, stream_name
-from shared.consumer import Handler, MessageProcessor, consume
+from shared.config import Settings, SettingsError, load_settings, stream_name
+from shared.consumer import ConsumerState, Handler, MessageProcessor, consume
 from shared.db import make_engine
 from shared.relay import Relay
+from shared.retention import retention_timer
+from shared.rules_file import RulesFileError
 from shared.service import ServiceSpec, Timer
+from shared.worker_health import ConsumerEntry, WorkerHealth, serve
 
 log = logging.getLogger(__name__)
 
@@ -41,34 +45,47 @@ def processors(
     }
 
 
-async def run_worker(spec: ServiceSpec, settings: Settings, stop: asyncio.Event | None = None):
-    """Run until `stop` is set (SIGTERM/SIGINT set it when run from main)."""
+async def run_worker(
+    spec: ServiceSpec,
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    health: WorkerHealth | None = None,
+):
+    """Run until `stop` is set (SIGTERM/SIGINT set it when run from main).
+
+    `health` (tests pass one to look inside) is what the health port reports; the port is
+    served only when `worker_health_port` is set.
+    """
     stop = stop or asyncio.Event()
     engine = make_engine(settings.database_url)
     eventstore.create_schema(engine, spec.projections.metadata)
+    health = health or WorkerHealth(spec.name, engine, settings.relay_lag_ready_limit)
+    health.engine = engine
+    server = None
+    if settings.worker_health_port:
+        server = await serve(health, settings.worker_health_bind, settings.worker_health_port)
     holder = f"{socket.gethostname()}:{os.getpid()}:{id(stop)}"
     nc = await messaging.connect(settings.nats_url, f"{spec.name}-worker")
     js = nc.jetstream()
+    health.nc, health.js = nc, js
     ns, replicas = settings.nats_namespace, settings.stream_replicas
     await messaging.ensure_stream(js, ns, spec.name, replicas)
-    tasks = [asyncio.create_task(Relay(engine, js, settings, holder).run(stop), name="relay")]
+    health.relay = Relay(engine, js, settings, holder)
+    health.relay_task = asyncio.create_task(health.relay.run(stop), name="relay")
+    tasks = [health.relay_task]
     for source, processor in processors(spec, settings, engine).items():
         await messaging.ensure_stream(js, ns, source, replicas)
-        subject = f"{ns}{source}.>"
-        tasks.append(
-            asyncio.create_task(
-                consume(
-                    js,
-                    processor,
-                    subject,
-                    stream_name(ns, source),
-                    stop,
-                    settings.consumer_ack_wait_seconds,
-                ),
-                name=processor.name,
-            )
+        subject, stream = f"{ns}{source}.>", stream_name(ns, source)
+        state = ConsumerState()
+        task = asyncio.create_task(
+            consume(
+                js, processor, subject, stream, stop, settings.consumer_ack_wait_seconds, state
+            ),
+            name=processor.name,
         )
-    for timer in spec.timers:
+        health.consumers.append(ConsumerEntry(processor.name, stream, task, state))
+        tasks.append(task)
+    for timer in (*spec.timers, retention_timer(settings)):  # the service's, and pruning
         tasks.append(asyncio.create_task(_tick(timer, engine, settings, stop), name=timer.name))
     log.info(
         "worker %s running: relay, %d consumers, %d timers",
@@ -80,12 +97,17 @@ async def run_worker(spec: ServiceSpec, settings: Settings, stop: asyncio.Event 
         await stop.wait()
     finally:
         await asyncio.gather(*tasks, return_exceptions=True)
-        # drain() can wait forever while NATS is unreachable; a bounded wait, then close.
+        if server is not None:
+            server.close()
+        # The consumers have unsubscribed (shared/consumer.py `_unsubscribe`), so the drain
+        # flushes the relay's last publishes and returns at once. It can still wait forever
+        # while NATS is unreachable: a bounded wait, then close.
         with contextlib.suppress(Exception):
             await asyncio.wait_for(nc.drain(), 5)
         with contextlib.suppress(Exception):
             await nc.close()
         engine.dispose()
+        log.info("worker %s stopped", spec.name)
 
 
 async def _tick(timer: Timer, engine: Engine, settings: Settings, stop: asyncio.Event) -> None:
@@ -120,6 +142,22 @@ def configure_logging(service: str) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(logging.INFO)
+
+
+def start(name: str, make_spec) -> None:
+    """`python -m services.<name>.worker`: settings, the service (its rules file checked), run.
+
+    A setting, or a rules or policy file, it cannot run with is an operator's error, not a
+    crash: one line naming the variable or file and the problem, and exit status 2, as
+    `warden` itself answers.
+    """
+    try:
+        settings = load_settings(name)
+        spec = make_spec(settings)
+    except (SettingsError, RulesFileError) as exc:
+        print(f"warden: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    main(spec, settings)
 
 
 def main(spec: ServiceSpec, settings: Settings) -> None:

@@ -1,6 +1,9 @@
 """gunicorn settings for every Warden web process; each may be overridden by environment."""
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 bind = os.environ.get("WARDEN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WARDEN_WEB_WORKERS", "2"))
@@ -32,3 +35,32 @@ def post_worker_init(worker):
     import gc
 
     gc.freeze()
+
+
+# Prometheus multiprocess mode: each worker writes its counters to files in one directory and
+# /metrics adds them all up (shared/web/metrics.py). The variable must be set here, in the
+# master, before workers fork and import prometheus_client. `warden up` gives every gunicorn
+# its own directory; otherwise this master makes a temporary one and removes it on exit.
+_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="warden-metrics-")
+
+
+def on_starting(server):
+    """Begin from zero: a previous master's files would otherwise be added to this one's."""
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges go; its counters stay in the sum, as totals should."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

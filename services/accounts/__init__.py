@@ -11,9 +11,11 @@ def service_spec(settings: Settings | None = None) -> ServiceSpec:
     settings = settings or load_settings(NAME)
     from services.accounts.api import make_blueprints
     from services.accounts.handlers import make_handlers
+    from services.accounts.policy import load_policy
     from services.accounts.projections import make_projections
     from services.accounts.timers import restriction_expiry, tier_decay
 
+    load_policy(settings.rules_file)  # a broken policy file stops the process here, at start
     projections = make_projections()
     return ServiceSpec(
         name=NAME,

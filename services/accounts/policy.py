@@ -1,12 +1,12 @@
 """The risk policy as data: tiers, limits, verification and the thresholds that move tiers."""
 
-import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from shared.money import from_fen, to_fen
+from shared.rules_file import read_rules_file
 
 PACKAGED_POLICY = Path(__file__).with_name("policy.toml")
 
@@ -126,8 +126,7 @@ def _check_tiers(policy: Policy) -> None:
 
 @lru_cache(maxsize=8)
 def _load(path: str) -> Policy:
-    with open(path, "rb") as handle:
-        return parse_policy(tomllib.load(handle))
+    return read_rules_file(path, parse_policy)
 
 
 def load_policy(rules_file: str = "") -> Policy:

@@ -1,9 +1,7 @@
 """The accounts worker: relays this service's events and consumes those of others."""
 
 from services.accounts import NAME, service_spec
-from shared.config import load_settings
-from shared.worker import main
+from shared.worker import start
 
 if __name__ == "__main__":
-    settings = load_settings(NAME)
-    main(service_spec(settings), settings)
+    start(NAME, service_spec)

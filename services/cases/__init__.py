@@ -15,9 +15,13 @@ def service_spec(settings: Settings | None = None) -> ServiceSpec:
     from services.cases.api import make_cases_blueprint
     from services.cases.console import console_area
     from services.cases.handlers import subscriptions
+    from services.cases.metrics import read_model_metrics
     from services.cases.police_api import make_police_blueprint
     from services.cases.projections import projections
+    from services.cases.rules import load_rules
     from services.cases.timers import SLA_TIMER
+
+    load_rules(settings.rules_file)  # a broken rules file stops the process here, at start
 
     return ServiceSpec(
         name=NAME,
@@ -26,6 +30,7 @@ def service_spec(settings: Settings | None = None) -> ServiceSpec:
         pages=console_area,
         subscriptions=subscriptions(settings.rules_file),
         timers=(SLA_TIMER,),
+        metrics=read_model_metrics,
     )
 
 

@@ -1,12 +1,12 @@
 """The case SLA policy: a versioned TOML file, loaded once per path, applied by a pure function."""
 
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from services.cases.domain import CASE_TYPES, SlaPlan
+from shared.rules_file import read_rules_file
 
 PACKAGED_RULES = Path(__file__).with_name("rules.toml")
 
@@ -49,5 +49,4 @@ def parse_rules(raw: dict) -> CaseRules:
 @lru_cache(maxsize=8)
 def load_rules(path: str = "") -> CaseRules:
     """The rules at `path` (settings.rules_file), or the packaged file when it is ""."""
-    with open(path or PACKAGED_RULES, "rb") as file:
-        return parse_rules(tomllib.load(file))
+    return read_rules_file(path or PACKAGED_RULES, parse_rules)

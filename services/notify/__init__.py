@@ -25,9 +25,14 @@ def service_spec(
     from services.notify.api import make_blueprints
     from services.notify.application import Runtimes
     from services.notify.handlers import make_subscriptions
+    from services.notify.metrics import read_model_metrics
     from services.notify.projections import make_projections
+    from services.notify.rules import load_rules
     from services.notify.timers import CampaignFanOut, Dispatcher
     from shared.envelope import utc_now
+
+    if settings is not None:
+        load_rules(settings)  # a broken rules file stops the process here, at start
 
     projections = make_projections()
     runtimes = Runtimes(projections, settings)
@@ -41,6 +46,7 @@ def service_spec(
             Timer("dispatch", DISPATCH_SECONDS, dispatcher.run),
             Timer("campaigns", CAMPAIGN_SECONDS, CampaignFanOut(runtimes).run),
         ),
+        metrics=read_model_metrics,
     )
 
 

@@ -3,14 +3,16 @@
 import json
 import logging
 import smtplib
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Protocol
 
+import httpx
+
 from services.notify.rules import Rules
+from shared.config import Settings
 
 log = logging.getLogger("warden.notify.deliveries")
 # Gateway answers say more than we need; we read at most this much of one.
@@ -66,13 +68,35 @@ class LogChannel:
         return Accepted(provider_id=f"log:{message.notification_id}", delivered=True)
 
 
+def tls_context(ca_file: str = "") -> ssl.SSLContext:
+    """Verify the peer's certificate and host name against `ca_file` (PEM), or the system's
+    trust store when it is ""; TLS 1.2 at least."""
+    context = ssl.create_default_context(cafile=ca_file or None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
 @dataclass(frozen=True)
 class EmailChannel:
-    """SMTP; the Message-ID carries the notification id so a resend is recognisable."""
+    """SMTP; the Message-ID carries the notification id so a resend is recognisable.
+
+    `security`: "none", "starttls" (upgrade, refusing a server that does not offer it) or
+    "tls" (implicit TLS); with a username it logs in, over TLS only.
+    """
 
     host: str
     port: int
     sender: str
+    security: str = "none"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    ca_file: str = ""
+
+    def __post_init__(self):
+        if self.security not in ("none", "starttls", "tls"):
+            raise ValueError(f"unknown SMTP security {self.security!r}")
+        if self.username and self.security == "none":
+            raise ValueError("SMTP login needs starttls or tls: no password in the clear")
 
     def send(self, message: Message, timeout: float) -> Accepted:
         email = EmailMessage()
@@ -84,16 +108,43 @@ class EmailChannel:
         email["Content-Language"] = message.language
         email.set_content(message.body)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=timeout) as smtp:
+            with self._connect(timeout) as smtp:
                 smtp.send_message(email)
+        except smtplib.SMTPAuthenticationError as exc:
+            # Our credentials, not the message: temporary (retried, then the next channel).
+            raise SendFailed(f"smtp login refused: {exc.smtp_code}") from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            raise SendFailed(f"smtp server does not offer what we need: {exc}") from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             raise SendFailed(f"recipient refused: {codes}", permanent=min(codes) >= 500) from exc
         except smtplib.SMTPResponseException as exc:
             raise SendFailed(f"smtp {exc.smtp_code}", permanent=exc.smtp_code >= 500) from exc
+        except ssl.SSLError as exc:
+            raise SendFailed(f"smtp tls failed: {exc.reason or exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise SendFailed(f"smtp unavailable: {type(exc).__name__}: {exc}") from exc
         return Accepted(provider_id=message_id(message.notification_id), delivered=True)
+
+    def _connect(self, timeout: float) -> smtplib.SMTP:
+        if self.security == "tls":
+            context = tls_context(self.ca_file)
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=timeout)
+        try:
+            if self.security == "starttls":
+                smtp.ehlo()
+                if not smtp.has_extn("starttls"):
+                    raise smtplib.SMTPNotSupportedError("STARTTLS is not offered")
+                smtp.starttls(context=tls_context(self.ca_file))
+                smtp.ehlo()
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
 
 def message_id(notification_id: str) -> str:
@@ -104,11 +155,16 @@ def message_id(notification_id: str) -> str:
 class GatewayChannel:
     """POST {to, body, parts, notification_id} with Idempotency-Key; 4xx is permanent.
 
-    Environment proxies are ignored: the gateways are the bank's own internal services.
+    httpx with every phase bounded by the send timeout, `Authorization: Bearer <token>` when
+    a token is set, and TLS verified against `ca_file` (the bank's internal CA) or the
+    system's store. Environment proxies are ignored: the gateways are the bank's own
+    internal services. Redirects are not followed (the token would go with them).
     """
 
     name: str
     url: str
+    token: str = field(default="", repr=False)
+    ca_file: str = ""
 
     def send(self, message: Message, timeout: float) -> Accepted:
         payload = {
@@ -117,27 +173,50 @@ class GatewayChannel:
             "parts": message.parts,
             "notification_id": message.notification_id,
         }
-        request = urllib.request.Request(
-            self.url,
-            data=json.dumps(payload, ensure_ascii=False).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Idempotency-Key": message.notification_id,
-            },
-            method="POST",
-        )
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        headers = {"Idempotency-Key": message.notification_id}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         try:
-            with opener.open(request, timeout=timeout) as reply:
-                raw = reply.read(MAX_ANSWER_BYTES)
-        except urllib.error.HTTPError as exc:
-            permanent = 400 <= exc.code < 500 and exc.code not in (408, 425, 429)
-            raise SendFailed(f"{self.name} gateway answered {exc.code}", permanent) from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise SendFailed(f"{self.name} gateway unreachable: {exc}") from exc
+            with (
+                httpx.Client(
+                    timeout=httpx.Timeout(timeout),
+                    verify=tls_context(self.ca_file) if self.url.startswith("https:") else True,
+                    trust_env=False,
+                    follow_redirects=False,
+                ) as client,
+                client.stream("POST", self.url, json=payload, headers=headers) as reply,
+            ):
+                raw = _read_at_most(reply, MAX_ANSWER_BYTES)
+        except httpx.TimeoutException as exc:
+            raise SendFailed(f"{self.name} gateway timed out: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:  # refused, reset, TLS (an untrusted certificate), …
+            raise SendFailed(f"{self.name} gateway unreachable: {_reason(exc)}") from exc
+        if reply.status_code >= 300:
+            code = reply.status_code
+            permanent = 400 <= code < 500 and code not in (401, 403, 408, 425, 429)
+            raise SendFailed(f"{self.name} gateway answered {code}", permanent)
         answer = _json_or_empty(raw)
         provider_id = str(answer.get("id") or f"{self.name}:{message.notification_id}")
         return Accepted(provider_id=provider_id, delivered=answer.get("status") == "delivered")
+
+
+def _read_at_most(reply: httpx.Response, limit: int) -> bytes:
+    chunks, size = [], 0
+    for chunk in reply.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    cause: BaseException | None = exc
+    while cause is not None:  # httpx wraps httpcore's error, which wraps ssl's
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"certificate not trusted: {cause.verify_message}"
+        cause = cause.__cause__ or cause.__context__
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _json_or_empty(raw: bytes) -> dict:
@@ -148,11 +227,24 @@ def _json_or_empty(raw: bytes) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def make_channels(rules: Rules) -> dict[str, Channel]:
-    """Every channel the rules configure; which ones are used is `enabled_channels`."""
+def make_channels(rules: Rules, settings: Settings | None = None) -> dict[str, Channel]:
+    """Every channel the rules configure; which ones are used is `enabled_channels`.
+
+    Addresses come from the rules; credentials, TLS and CA bundles from settings.
+    """
+    s = settings or Settings(service="notify", database_url="")
+    gateway = {"token": s.notify_gateway_token, "ca_file": s.notify_gateway_ca_file}
     return {
         "log": LogChannel(),
-        "email": EmailChannel(rules.smtp_host, rules.smtp_port, rules.smtp_sender),
-        "sms": GatewayChannel("sms", rules.sms_url),
-        "push": GatewayChannel("push", rules.push_url),
+        "email": EmailChannel(
+            rules.smtp_host,
+            rules.smtp_port,
+            rules.smtp_sender,
+            security=s.notify_smtp_security,
+            username=s.notify_smtp_username,
+            password=s.notify_smtp_password,
+            ca_file=s.notify_smtp_ca_file,
+        ),
+        "sms": GatewayChannel("sms", rules.sms_url, **gateway),
+        "push": GatewayChannel("push", rules.push_url, **gateway),
     }

@@ -1,13 +1,13 @@
 """Notify's policy from its rules file (TOML), with a few environment overrides for operators."""
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 
 from shared.config import Settings
+from shared.rules_file import read_rules_file
 
 SHIPPED_RULES = Path(__file__).with_name("rules.toml")
 CHANNELS = ("sms", "email", "push", "log")
@@ -59,41 +59,63 @@ class Rules:
 def load_rules(settings: Settings, env: Mapping[str, str] | None = None) -> Rules:
     """Read the service's rules file (the shipped one unless `rules_file` names another)."""
     path = Path(settings.rules_file) if settings.rules_file else SHIPPED_RULES
-    with path.open("rb") as handle:
-        raw = tomllib.load(handle)
-    return rules_from(raw, settings.timezone, os.environ if env is None else env)
+    environment = os.environ if env is None else env
+    return read_rules_file(path, lambda raw: rules_from(raw, settings.timezone, environment))
 
 
 def rules_from(raw: dict, timezone: str, env: Mapping[str, str]) -> Rules:
-    delivery, channels = raw.get("delivery", {}), raw.get("channels", {})
+    """The rules from the file's TOML; a wrong value raises ValueError naming its key."""
+
+    def get(dotted: str, kind, default):
+        value = raw
+        for part in dotted.split("."):
+            value = value.get(part, {}) if isinstance(value, dict) else {}
+        if value == {}:
+            return default
+        try:
+            if kind in (int, float) and isinstance(value, bool):
+                raise ValueError
+            return kind(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{dotted} must be {_KIND_WORDS[kind]}, not {value!r}") from None
+
     values = {
-        "version": str(raw.get("version", "unversioned")),
+        "version": get("version", str, "unversioned"),
         "timezone": timezone,
-        "hotline": str(raw.get("hotline", "400-000-0000")),
-        "hold_sla_minutes": int(raw.get("hold_sla_minutes", 120)),
-        "quiet_start": _clock(raw.get("quiet_hours", {}).get("start", "22:00")),
-        "quiet_end": _clock(raw.get("quiet_hours", {}).get("end", "08:00")),
-        "sms_part_limits": dict(raw.get("sms", {}).get("part_limit", {"zh-CN": 70, "en": 160})),
-        "default_order": _channels(delivery.get("default_order", CUSTOMER_CHANNELS)),
-        "max_attempts_per_channel": int(delivery.get("max_attempts_per_channel", 3)),
-        "backoff_base_seconds": float(delivery.get("backoff_base_seconds", 2.0)),
-        "backoff_factor": float(delivery.get("backoff_factor", 2.0)),
-        "backoff_max_seconds": float(delivery.get("backoff_max_seconds", 600.0)),
-        "batch_size": int(delivery.get("batch_size", 20)),
-        "send_timeout_seconds": float(delivery.get("send_timeout_seconds", 5.0)),
-        "parallel_sends": int(delivery.get("parallel_sends", 4)),
-        "campaign_batch_size": int(raw.get("campaigns", {}).get("batch_size", 200)),
-        "enabled_channels": _channels(channels.get("enabled", ["log"])),
-        "smtp_host": str(channels.get("email", {}).get("host", "127.0.0.1")),
-        "smtp_port": int(channels.get("email", {}).get("port", 25)),
-        "smtp_sender": str(channels.get("email", {}).get("sender", "no-reply@warden.example")),
-        "sms_url": str(channels.get("sms", {}).get("url", "")),
-        "push_url": str(channels.get("push", {}).get("url", "")),
+        "hotline": get("hotline", str, "400-000-0000"),
+        "hold_sla_minutes": get("hold_sla_minutes", int, 120),
+        "quiet_start": _clock(get("quiet_hours.start", str, "22:00")),
+        "quiet_end": _clock(get("quiet_hours.end", str, "08:00")),
+        "sms_part_limits": get("sms.part_limit", dict, {"zh-CN": 70, "en": 160}),
+        "default_order": _channels(get("delivery.default_order", list, list(CUSTOMER_CHANNELS))),
+        "max_attempts_per_channel": get("delivery.max_attempts_per_channel", int, 3),
+        "backoff_base_seconds": get("delivery.backoff_base_seconds", float, 2.0),
+        "backoff_factor": get("delivery.backoff_factor", float, 2.0),
+        "backoff_max_seconds": get("delivery.backoff_max_seconds", float, 600.0),
+        "batch_size": get("delivery.batch_size", int, 20),
+        "send_timeout_seconds": get("delivery.send_timeout_seconds", float, 5.0),
+        "parallel_sends": get("delivery.parallel_sends", int, 4),
+        "campaign_batch_size": get("campaigns.batch_size", int, 200),
+        "enabled_channels": _channels(get("channels.enabled", list, ["log"])),
+        "smtp_host": get("channels.email.host", str, "127.0.0.1"),
+        "smtp_port": get("channels.email.port", int, 25),
+        "smtp_sender": get("channels.email.sender", str, "no-reply@warden.example"),
+        "sms_url": get("channels.sms.url", str, ""),
+        "push_url": get("channels.push.url", str, ""),
     }
     for variable, name in ENV_OVERRIDES.items():
         if variable in env:
             values[name] = _override(name, env[variable])
     return Rules(**values)
+
+
+_KIND_WORDS = {
+    int: "a whole number",
+    float: "a number",
+    str: "text",
+    list: "a list",
+    dict: "a table",
+}
 
 
 def _override(name: str, raw: str):

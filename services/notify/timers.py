@@ -57,7 +57,7 @@ class Dispatcher:
         if not lease.try_acquire(engine, "notify-dispatch", self.holder, ttl):
             return 0
         due = due_notifications(engine, runtime, now)
-        channels = self.channels or make_channels(rules)
+        channels = self.channels or make_channels(rules, settings)
         wave_size, sent = max(rules.parallel_sends, 1), 0
         with ThreadPoolExecutor(max_workers=wave_size) as pool:
             for start in range(0, len(due), wave_size):

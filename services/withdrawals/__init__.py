@@ -2,7 +2,9 @@
 
 from services.withdrawals.api import make_blueprints
 from services.withdrawals.handlers import make_subscriptions
+from services.withdrawals.metrics import read_model_metrics
 from services.withdrawals.projections import make_projections
+from services.withdrawals.rules import load_rules
 from shared.config import Settings, load_settings
 from shared.service import ServiceSpec
 
@@ -12,14 +14,17 @@ NAME = "withdrawals"
 def service_spec(settings: Settings | None = None) -> ServiceSpec:
     """Everything the web app and the worker need to know about this service.
 
-    `settings` is part of every service's signature; withdrawals' handlers need none of it.
+    With `settings`, its rules file is read and checked: a broken one stops the process here.
     """
+    if settings is not None:
+        load_rules(settings.rules_file)
     projections = make_projections()
     return ServiceSpec(
         name=NAME,
         projections=projections,
         blueprints=make_blueprints,
         subscriptions=make_subscriptions(projections),
+        metrics=read_model_metrics,
     )
 
 

@@ -1,10 +1,10 @@
 """The screening rules as data: every threshold of DOMAIN §6 from a versioned TOML file."""
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from shared.money import to_fen
+from shared.rules_file import read_rules_file
 
 PACKAGED_RULES = Path(__file__).with_name("rules.toml")
 
@@ -44,8 +44,7 @@ class Rules:
 
 def load_rules(path: str | Path = "") -> Rules:
     """The rules at `path` (settings.rules_file), or the file this package ships."""
-    with open(path or PACKAGED_RULES, "rb") as handle:
-        return parse_rules(tomllib.load(handle))
+    return read_rules_file(path or PACKAGED_RULES, parse_rules)
 
 
 def parse_rules(raw: dict) -> Rules:

@@ -1,18 +1,20 @@
 """Bearer-token authentication for every `/v1` request and role checks for each view."""
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 from shared.envelope import Actor
-from shared.tokens import ROLES, TokenError, decode_token
+from shared.tokens import ROLES, KeysUnavailable, TokenError, TokenVerifier
 from shared.web.problems import Problem
 from shared.web.state import web_state
 
 PROTECTED_PREFIX = "/v1"
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+VERIFIER = "warden_token_verifier"  # the app's TokenVerifier, in app.extensions
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +47,19 @@ def authenticate() -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthenticated("Use 'Authorization: Bearer <token>'.", "invalid_request")
     try:
-        claims = decode_token(web_state().settings.jwt_secret, token.strip())
+        claims = _verifier().verify(token.strip())
     except TokenError as exc:
         raise _unauthenticated(f"The bearer token was refused: {exc}.", "invalid_token") from exc
+    except KeysUnavailable as exc:
+        web_state().log.error("identity provider keys unavailable", error=str(exc)[:300])
+        raise Problem(
+            503,
+            "identity-provider-unavailable",
+            "The identity provider's keys cannot be fetched just now, so the token cannot be "
+            "checked. Try again shortly.",
+            # The next fetch is allowed after the refetch interval, so ask for no earlier retry.
+            headers={"Retry-After": str(math.ceil(web_state().settings.jwt_jwks_refetch_seconds))},
+        ) from exc
     principal = Principal(
         sub=claims["sub"],
         role=claims["role"],
@@ -56,6 +68,15 @@ def authenticate() -> Principal:
     )
     g.warden_principal = principal
     return principal
+
+
+def _verifier() -> TokenVerifier:
+    """One verifier per app, so its cache of the IdP's keys lives as long as the app."""
+    verifier = current_app.extensions.get(VERIFIER)
+    if verifier is None:
+        verifier = TokenVerifier.from_settings(web_state().settings)
+        current_app.extensions[VERIFIER] = verifier
+    return verifier
 
 
 def current_actor() -> Principal:

@@ -1,17 +1,19 @@
-"""Liveness and readiness: is the process up, and can it do its job right now?"""
+"""Liveness and readiness of a web process: can it answer requests from its database right now?
 
-import socket
-from urllib.parse import urlsplit
+A web process never talks to NATS (its log is the outbox the worker relays), so NATS and the
+relay's lag are not part of readiness: a NATS outage must not take every API out of the load
+balancer. Relay lag is a metric (`warden_relay_lag_events`) with an alert, and the worker's own
+health endpoint (shared/worker_health.py) reports NATS.
+"""
 
 from flask import Blueprint, jsonify
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, MetaData, literal, select, text
 
 from shared import checkpoints, eventstore
 from shared.db import read_transaction
 from shared.relay import CHECKPOINT as RELAY_CHECKPOINT
+from shared.schema import metadata as store_metadata
 from shared.web.state import web_state
-
-NATS_TIMEOUT_SECONDS = 1.0
 
 
 def relay_lag(conn) -> tuple[int, int]:
@@ -26,37 +28,20 @@ def check_database(engine: Engine) -> dict:
     return {"ok": True}
 
 
-def check_nats(nats_url: str) -> dict:
-    """Any server of the (comma-separated) URL list that greets with INFO counts as reachable."""
-    errors = []
-    for url in nats_url.split(","):
-        parts = urlsplit(url.strip())
-        host, port = parts.hostname or "127.0.0.1", parts.port or 4222
-        try:
-            with socket.create_connection((host, port), timeout=NATS_TIMEOUT_SECONDS) as sock:
-                sock.settimeout(NATS_TIMEOUT_SECONDS)
-                if _read_line(sock).startswith(b"INFO"):
-                    return {"ok": True, "server": f"{host}:{port}"}
-                errors.append(f"{host}:{port} did not greet with INFO")
-        except OSError as exc:
-            errors.append(f"{host}:{port}: {exc.__class__.__name__}")
-    return {"ok": False, "error": "; ".join(errors)}
+def check_schema(engine: Engine, projections: MetaData) -> dict:
+    """Every table of the event store and the service's read models answers a zero-row select.
 
-
-def _read_line(sock: socket.socket, limit: int = 65536) -> bytes:
-    data = b""
-    while b"\n" not in data and len(data) < limit:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-def check_relay(engine: Engine, limit: int) -> dict:
+    One cheap statement per table, so a database restored without its schema, or a role that
+    lost its grants, makes the process unready instead of failing every request.
+    """
+    tables = [*store_metadata.sorted_tables, *projections.sorted_tables]
     with read_transaction(engine) as conn:
-        head, lag = relay_lag(conn)
-    return {"ok": lag <= limit, "lag": lag, "limit": limit, "head": head}
+        for table in tables:
+            try:
+                conn.execute(select(literal(1)).select_from(table).limit(0))
+            except Exception as exc:  # the first failure ends the transaction on PostgreSQL
+                return {"ok": False, "table": table.name, "error": exc.__class__.__name__}
+    return {"ok": True, "tables": len(tables)}
 
 
 def _guarded(check, *args) -> dict:
@@ -78,16 +63,11 @@ def make_health_blueprint() -> Blueprint:
     @blueprint.get("/readyz")
     def readyz():
         state = web_state()
-        checks = {
-            "database": _guarded(check_database, state.engine),
-            "nats": _guarded(check_nats, state.settings.nats_url),
-        }
+        checks = {"database": _guarded(check_database, state.engine)}
         if checks["database"]["ok"]:
-            checks["relay"] = _guarded(
-                check_relay, state.engine, state.settings.relay_lag_ready_limit
-            )
+            checks["schema"] = _guarded(check_schema, state.engine, state.spec.projections.metadata)
         else:
-            checks["relay"] = {"ok": False, "error": "database unavailable"}
+            checks["schema"] = {"ok": False, "error": "database unavailable"}
         ready = all(check["ok"] for check in checks.values())
         body = {"status": "ready" if ready else "not_ready", "checks": checks}
         return jsonify(body), 200 if ready else 503

@@ -1,31 +1,46 @@
 """DOMAIN §2 Idempotency-Key: the first answer to a key is the only answer, and effects happen once.
 
-A key is claimed inside the command's own write transaction (`claim_in`), so the claim and the
-effects commit or vanish together; the response is stored after the view has answered.
+A request carrying a key runs in one database transaction (shared.db.SharedTransaction): the
+command's write transaction (where `claim_in` claims the key), the reads its answer is made of,
+and the stored answer are all one commit. So there is no moment at which the effects are
+committed and the answer is not: a process that dies anywhere in the request leaves nothing, and
+the retry does the work once; a failed store rolls the effects back and answers 503. The claim
+still matters: a concurrent duplicate's claim waits on the first one's and then answers 409.
+An answer that is not remembered (a 404, 409, 5xx...) is not committed either, so the key stays
+free for the retry. The price is that the log_head lock is held until the answer is stored, a
+few milliseconds longer than the append needs. (A pointer stored at claim time, to re-read the
+resource after a crash, would answer with the resource as it is by then rather than the answer
+given, and some answers, a tier override or a verification request, have no URL to re-read.)
+
+Two requests are the same if method, path, query parameters (in any order of names) and body
+match; a JSON body is compared by its parsed value re-encoded with sorted keys, so key order
+and whitespace do not count; any other body by its bytes.
 """
 
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask import Flask, Response, g, request
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from shared.db import read_transaction, write_transaction
+from shared.db import SharedTransaction, begin_shared, read_transaction, write_transaction
 from shared.envelope import as_utc
+from shared.retention import IDEMPOTENCY_WINDOW
 from shared.schema import idempotency_keys as keys
 from shared.web.auth import current_principal_or_none
-from shared.web.problems import Problem
+from shared.web.json_bodies import parse_json_body
+from shared.web.problems import Problem, problem_response
 from shared.web.state import web_state
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-RETENTION = timedelta(hours=24)
+RETENTION = IDEMPOTENCY_WINDOW
 STORED_HEADERS = ("Location", "Content-Type")
 # Not remembered: the caller is meant to retry these with the same key once things change
 # (a 404 is often "not heard of yet": DOMAIN §6 tells callers to retry it).
@@ -35,6 +50,7 @@ MAX_KEY_LENGTH = 200
 KEY_PATTERN = rf"^[!-~](?:[ -~]{{0,{MAX_KEY_LENGTH - 2}}}[!-~])?$"
 _KEY = re.compile(KEY_PATTERN)
 IN_PROGRESS = f"A request with this {HEADER} is in progress; retry later."
+NOT_RECORDED = f"The answer could not be recorded; retry with this {HEADER}: it takes effect once."
 
 
 @dataclass
@@ -58,18 +74,31 @@ def _scope(sub: str) -> str:
 
 
 def _request_hash() -> str:
+    # A stable sort by name: `?a=1&b=2` is `?b=2&a=1`, but repeated values keep their order.
+    query = sorted(request.args.items(multi=True), key=lambda item: item[0])
+    parts = (request.method, request.path, json.dumps(query))
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.path.encode(), request.get_data(cache=True)):
+    for part in (*(p.encode() for p in parts), _canonical_body()):
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
 
 
-def _not_expired(now):
-    return keys.c.created_at > now - RETENTION
+def _canonical_body() -> bytes:
+    """A JSON body as its value re-encoded with sorted keys; anything else (or bad JSON) as is."""
+    data = request.get_data(cache=True)
+    if request.is_json:
+        try:
+            value = parse_json_body(data, web_state().settings.max_json_depth)
+        except Problem:  # the view refuses it, and that answer is stored under the raw bytes
+            pass
+        else:
+            text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            return b"json:" + text.encode()
+    return b"raw:" + data
 
 
 def _check_key() -> Response | None:
-    """Before the view: replay, refuse, or let the request through carrying its key."""
+    """Before the view: replay, refuse, or let the request through in one shared transaction."""
     key = request.headers.get(HEADER)
     principal = current_principal_or_none()
     if key is None or request.method not in METHODS or principal is None:
@@ -85,11 +114,12 @@ def _check_key() -> Response | None:
             select(keys).where(keys.c.scope == pending.scope, keys.c.key == key)
         ).first()
     if row is None or as_utc(row.created_at) <= state.clock() - RETENTION:
+        g.warden_shared = begin_shared(state.engine)
         return None
     pending.store = False
     if row.request_hash != pending.request_hash:
         raise Problem(422, detail=f"This {HEADER} was already used with a different request.")
-    if row.status_code is None:
+    if row.status_code is None:  # a streamed answer, which is never stored
         raise Problem(409, detail=IN_PROGRESS)
     headers = {**(row.response_headers or {}), REPLAYED_HEADER: "true"}
     return Response(row.response_body, status=row.status_code, headers=headers)
@@ -137,29 +167,42 @@ def idempotent_transaction(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-def _store_response(response: Response) -> Response:
-    pending = pending_key()
-    if (
-        pending is None
-        or not pending.store
-        or response.status_code >= 500
-        or response.status_code in UNSTORED_STATUSES
-        or response.direct_passthrough
-    ):
+def _storable(pending: PendingKey, response: Response) -> bool:
+    return (
+        pending.store
+        and response.status_code < 500
+        and response.status_code not in UNSTORED_STATUSES
+        and not response.direct_passthrough
+    )
+
+
+def _answer(response: Response) -> Response:
+    """After the view: store the answer and commit with the effects, or keep neither."""
+    pending, shared = pending_key(), g.pop("warden_shared", None)
+    if pending is None or shared is None:
         return response
+    status = response.status_code
+    keep = status < 500 and status not in UNSTORED_STATUSES
     state = web_state()
-    values = {
+    try:
+        if _storable(pending, response):
+            _save(state.engine, pending, _stored_values(response), state.clock())
+        shared.finish(commit=keep)
+    except Exception:  # nothing was committed, or all of it was: either way the retry is right
+        state.log.exception("idempotency_store_failed", scope=pending.scope, key=pending.key)
+        shared.finish(commit=False)
+        return problem_response(Problem(503, detail=NOT_RECORDED, headers={"Retry-After": "1"}))
+    return response
+
+
+def _stored_values(response: Response) -> dict:
+    return {
         "status_code": response.status_code,
         "response_body": response.get_data(),
         "response_headers": {
             h: response.headers[h] for h in STORED_HEADERS if h in response.headers
         },
     }
-    try:
-        _save(state.engine, pending, values, state.clock())
-    except Exception:  # the answer stands; a retry will see 409 until the record expires
-        state.log.exception("idempotency_store_failed", scope=pending.scope, key=pending.key)
-    return response
 
 
 def _save(engine: Engine, pending: PendingKey, values: dict, now) -> None:
@@ -169,7 +212,7 @@ def _save(engine: Engine, pending: PendingKey, values: dict, now) -> None:
         updated = conn.execute(
             update(keys)
             .where(where, keys.c.request_hash == pending.request_hash)
-            .where(keys.c.status_code.is_(None), _not_expired(now))
+            .where(keys.c.status_code.is_(None), keys.c.created_at > now - RETENTION)
             .values(**values)
         ).rowcount
         if not updated:
@@ -177,7 +220,16 @@ def _save(engine: Engine, pending: PendingKey, values: dict, now) -> None:
             _insert_record(conn, pending, now, **values)
 
 
+def _end_shared(_exc: BaseException | None) -> None:
+    """However the request ended (an exception past every handler), leave no transaction open."""
+    shared: SharedTransaction | None = g.pop("warden_shared", None)
+    if shared is not None:
+        shared.finish(commit=False)
+
+
 def init_idempotency(app: Flask) -> None:
-    """Registered after authentication: the scope needs the caller's `sub`."""
+    """Registered after authentication (the scope needs the caller's `sub`), and last, so its
+    after_request runs first and the commit is made before anything else sees the answer."""
     app.before_request(_check_key)
-    app.after_request(_store_response)
+    app.after_request(_answer)
+    app.teardown_request(_end_shared)

@@ -1,5 +1,12 @@
-"""Prometheus metrics in a per-app registry; store gauges are read from the database per scrape."""
+"""Prometheus metrics: HTTP counters per app, store and domain gauges read per scrape.
 
+Under gunicorn (PROMETHEUS_MULTIPROC_DIR set by infra/gunicorn/gunicorn.conf.py before the
+workers fork) the counters live in files and a scrape adds up every worker's; the gauges
+read from the database are collected once per scrape, not once per worker. Without it (the
+Flask test client, a single process) the app's own registry is served.
+"""
+
+import os
 import time
 
 from flask import Blueprint, Flask, Response, g, request
@@ -11,7 +18,8 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import Engine, case, func, select
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import Engine, MetaData, case, func, select
 
 from shared.db import read_transaction
 from shared.schema import dead_letters
@@ -20,11 +28,17 @@ from shared.web.state import web_state
 
 
 class StoreCollector:
-    """Reads the log head, relay lag and open dead letters when Prometheus scrapes, not before."""
+    """Reads the log head, relay lag and open dead letters when Prometheus scrapes, not before.
 
-    def __init__(self, engine: Engine, log):
+    `domain(conn, metadata)` (ServiceSpec.metrics: services/<name>/metrics.py) yields the
+    service's read-model gauges from the same read transaction.
+    """
+
+    def __init__(self, engine: Engine, log, domain=None, metadata: MetaData | None = None):
         self.engine = engine
         self.log = log
+        self.domain = domain
+        self.metadata = metadata
 
     def collect(self):
         try:
@@ -37,6 +51,7 @@ class StoreCollector:
                         dead_letters.c.consumer
                     )
                 ).all()
+                domain = list(self.domain(conn, self.metadata)) if self.domain else []
         except Exception as exc:  # a scrape during a database outage still shows HTTP metrics
             self.log.warning("metrics_store_unavailable", error=repr(exc))
             return
@@ -48,10 +63,21 @@ class StoreCollector:
         for consumer, count in letters:
             family.add_metric([consumer], count)
         yield family
+        yield from domain
 
 
 def init_metrics(app: Flask, registry: CollectorRegistry, engine: Engine, log) -> None:
-    registry.register(StoreCollector(engine, log))
+    """Count requests in `registry`; a scrape is answered from `state.metrics["scraped"]`."""
+    state = app.extensions["warden"]
+    scraped = registry
+    multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if multiprocess_dir:
+        scraped = CollectorRegistry()
+        MultiProcessCollector(scraped, path=multiprocess_dir)
+    scraped.register(
+        StoreCollector(engine, log, state.spec.metrics, state.spec.projections.metadata)
+    )
+    state.metrics["scraped"] = scraped
     requests = Counter(
         "warden_http_requests",
         "HTTP requests by endpoint and status",
@@ -84,6 +110,8 @@ def make_metrics_blueprint() -> Blueprint:
 
     @blueprint.get("/metrics")
     def metrics():
-        return Response(generate_latest(web_state().registry), content_type=CONTENT_TYPE_LATEST)
+        state = web_state()
+        scraped = state.metrics.get("scraped", state.registry)
+        return Response(generate_latest(scraped), content_type=CONTENT_TYPE_LATEST)
 
     return blueprint

@@ -30,6 +30,8 @@ ERROR_STATUSES = {
     413: "The body is larger than the service accepts.",
     415: "The body is not application/json.",
     422: "The request failed validation; `errors` names each field. Nothing was changed.",
+    503: "Nothing was done: the answer could not be recorded with its Idempotency-Key, or the "
+    "identity provider's keys could not be fetched. Retry after `Retry-After` seconds.",
 }
 EXAMPLE_DETAIL = {
     400: "The request body is not valid JSON.",
@@ -40,6 +42,7 @@ EXAMPLE_DETAIL = {
     413: "The request body is larger than 1048576 bytes.",
     415: "Send the request body as application/json.",
     422: "The request failed validation.",
+    503: "The answer could not be recorded; nothing was done. Retry with the same key.",
 }
 _PATH_PARAMETER = re.compile(r"{[^}]+}")
 
@@ -226,7 +229,7 @@ def error_statuses(path: str, method: str, operation: dict) -> list[int]:
     secured = bool(operation.get("security"))
     has_body = "requestBody" in operation or method in BODY_METHODS
     if secured:
-        statuses |= {401, 403}
+        statuses |= {401, 403, 503}
     if has_body:
         statuses |= {400, 413, 415, 422}
     if operation.get("parameters") or _PATH_PARAMETER.search(path):
@@ -240,7 +243,9 @@ def error_statuses(path: str, method: str, operation: dict) -> list[int]:
 
 def _problem_response(status: int, why: str) -> dict:
     example = {
-        "type": PROBLEM_BASE + TYPE_BY_STATUS[status],
+        "type": PROBLEM_BASE + TYPE_BY_STATUS[status]
+        if status in TYPE_BY_STATUS
+        else "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": EXAMPLE_DETAIL[status],
@@ -261,9 +266,10 @@ def _idempotency_parameter() -> dict:
         "in": "header",
         "required": False,
         "description": (
-            "Makes a retry safe: the first answer to a key is stored for 24 hours and replayed "
-            "to every later request with the same key and body; the same key with another "
-            "body is a 422."
+            "Makes a retry safe: the first answer to a key is stored for 24 hours, in the same "
+            "transaction as its effects, and replayed to every later request with the same "
+            "key, path, query and body (JSON compared as data: key order and spacing do not "
+            "matter); the same key with another request is a 422."
         ),
         "schema": {
             "type": "string",

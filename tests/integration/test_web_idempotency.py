@@ -1,7 +1,11 @@
 """Idempotency-Key (DOMAIN §2): the first answer is the only answer, and nothing happens twice."""
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -9,6 +13,7 @@ from web_support import bearer, event_count
 
 from shared.db import write_transaction
 from shared.schema import idempotency_keys
+from shared.web import idempotency
 from shared.web.problems import Problem
 
 
@@ -97,7 +102,7 @@ def test_a_refused_role_is_not_remembered_so_the_key_stays_usable(notes_client, 
 
 
 def test_key_claimed_without_a_stored_response_answers_409(notes_client, engine):
-    """Crashed after the effects committed but before the answer was stored: never redo it."""
+    """A claim committed with no answer (a streamed one is never stored): never redo it."""
     assert post(notes_client, {"text": "hi"}, "k-crash").status_code == 201
     with write_transaction(engine) as conn:
         conn.execute(update(idempotency_keys).values(status_code=None, response_body=None))
@@ -152,3 +157,113 @@ def test_a_not_yet_known_404_is_not_remembered_so_the_retry_goes_through(notes_a
     notes_app.config["BEFORE_EXECUTE"] = None
     assert post(client, {"text": "hi"}, "k-later").status_code == 201
     assert event_count(engine) == 1
+
+
+def post_raw(client, data: str, key: str, query: str = ""):
+    headers = {**bearer(), "Idempotency-Key": key, "Content-Type": "application/json"}
+    return client.post(f"/v1/notes/{query}", data=data, headers=headers)
+
+
+def test_the_same_json_with_keys_in_another_order_and_spacing_is_the_same_request(
+    notes_client, engine
+):
+    first = post_raw(notes_client, '{"text": "hi", "priority": 2}', "k-order")
+    again = post_raw(notes_client, '{\n  "priority":2,\n  "text":"hi"\n}', "k-order")
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true" and again.data == first.data
+    assert post_raw(notes_client, '{"priority": 3, "text": "hi"}', "k-order").status_code == 422
+    assert event_count(engine) == 1
+
+
+def test_a_body_that_is_not_json_is_compared_by_its_bytes(notes_client, engine):
+    first = post_raw(notes_client, '{"text": "hi",}', "k-bad-json")
+    again = post_raw(notes_client, '{"text": "hi",}', "k-bad-json")
+    assert first.status_code == again.status_code == 400
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert post_raw(notes_client, '{"text":"hi",}', "k-bad-json").status_code == 422
+
+
+def test_the_query_string_is_part_of_the_request(notes_client, engine):
+    body = '{"text": "hi"}'
+    assert post_raw(notes_client, body, "k-query", "?a=1&b=2").status_code == 201
+    again = post_raw(notes_client, body, "k-query", "?b=2&a=1")
+    assert (again.status_code, again.headers["Idempotent-Replayed"]) == (201, "true")
+    other = post_raw(notes_client, body, "k-query", "?a=1&b=3")
+    assert other.status_code == 422 and "different request" in other.get_json()["detail"]
+    assert event_count(engine) == 1
+
+
+def test_when_the_answer_cannot_be_stored_nothing_is_done_and_the_retry_does_it_once(
+    notes_client, engine, monkeypatch
+):
+    """The store fails after the command ran: its effects go with it, not a 409 for a day."""
+    real_save = idempotency._save
+
+    def failing_save(*args):
+        raise OSError("database went away")
+
+    monkeypatch.setattr(idempotency, "_save", failing_save)
+    failed = post(notes_client, {"text": "hi"}, "k-store")
+    assert failed.status_code == 503 and failed.headers["Retry-After"] == "1"
+    assert event_count(engine) == 0
+    monkeypatch.setattr(idempotency, "_save", real_save)
+    retry = post(notes_client, {"text": "hi"}, "k-store")
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    replay = post(notes_client, {"text": "hi"}, "k-store")
+    assert (replay.status_code, replay.data) == (201, retry.data)
+    assert event_count(engine) == 1
+
+
+def test_an_answer_that_is_not_remembered_keeps_no_effects(notes_app, engine):
+    """A 409 after the command ran (here: from a hook) is retried, so the effects must go too."""
+
+    @notes_app.after_request
+    def refuse(response):  # runs before the idempotency layer's after_request
+        if response.status_code == 201 and notes_app.config.get("REFUSE"):
+            response.status_code = 409
+        return response
+
+    notes_app.config["REFUSE"] = True
+    assert post(notes_app.test_client(), {"text": "hi"}, "k-409").status_code == 409
+    assert event_count(engine) == 0
+    notes_app.config["REFUSE"] = False
+    assert post(notes_app.test_client(), {"text": "hi"}, "k-409").status_code == 201
+    assert event_count(engine) == 1
+
+
+# A process that runs the command and dies (os._exit: no cleanup, no rollback by Python) after
+# the view answered and before the idempotency layer stored the answer.
+CRASH = """
+import os, sys
+sys.path.insert(0, sys.argv[2])
+from web_support import bearer, make_app
+app = make_app(sys.argv[1])
+
+@app.after_request
+def die(response):  # registered last, so it runs before the idempotency layer's after_request
+    assert response.status_code == 201
+    os._exit(86)
+
+headers = {**bearer(), "Idempotency-Key": "k-kill"}
+app.test_client().post("/v1/notes/", json={"text": "hi"}, headers=headers)
+"""
+
+
+def test_a_process_killed_between_the_command_and_storing_its_answer_costs_nothing(
+    database_url, notes_client, engine
+):
+    """The retry of a request whose process died mid-way is done once, not refused (409)."""
+    tests = Path(__file__).resolve().parents[1]
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH, database_url, str(tests)],
+        cwd=tests.parent,
+        env={**os.environ, "PYTHONPATH": str(tests.parent)},
+        capture_output=True,
+        timeout=60,
+    )
+    assert crashed.returncode == 86, crashed.stderr.decode()
+    retry = post(notes_client, {"text": "hi"}, "k-kill")
+    assert retry.status_code == 201, retry.get_json()
+    assert event_count(engine) == 1
+    replay = post(notes_client, {"text": "hi"}, "k-kill")
+    assert (replay.headers["Idempotent-Replayed"], replay.data) == ("true", retry.data)

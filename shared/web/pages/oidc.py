@@ -24,7 +24,7 @@ from jinja2 import TemplateNotFound
 from joserfc.errors import JoseError
 from markupsafe import escape
 
-from shared.tokens import ROLES
+from shared.tokens import ROLES, claim_at, first_string, warden_role
 from shared.web.logging import make_logger
 from shared.web.pages.redirects import safe_next
 from shared.web.pages.session import PageUser, sign_in
@@ -152,7 +152,7 @@ def _claims(client, token: dict, settings) -> dict:
     if claims is None:
         raise ValueError("the provider returned no ID token")
     claims = dict(claims)
-    if _claim(claims, settings.oidc_role_claim) is None and client.server_metadata.get(
+    if claim_at(claims, settings.oidc_role_claim) is None and client.server_metadata.get(
         "userinfo_endpoint"
     ):
         extra = dict(client.userinfo(token=token))
@@ -168,13 +168,13 @@ def _page_user(
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         return None, gettext("The sign-in service did not say who you are.")
-    role = _first_string(_claim(claims, settings.oidc_role_claim), accept=ROLES.__contains__)
+    role = warden_role(claim_at(claims, settings.oidc_role_claim))
     if role is None:
         return None, gettext("Your account has no Warden role. Ask your administrator for one.")
     if role not in allowed_roles:
         return None, gettext("Your role may not use this part of Warden.")
-    police_unit = _first_string(_claim(claims, settings.oidc_police_unit_claim))
-    branch_id = _first_string(_claim(claims, settings.oidc_branch_claim))
+    police_unit = first_string(claim_at(claims, settings.oidc_police_unit_claim))
+    branch_id = first_string(claim_at(claims, settings.oidc_branch_claim))
     if role == "police_liaison" and not police_unit:
         return None, gettext(
             "Your account names no police unit, so the portal cannot show you any requests. "
@@ -182,29 +182,6 @@ def _page_user(
         )
     user = PageUser(sub=sub, role=role, police_unit=police_unit, branch_id=branch_id, via="oidc")
     return user, ""
-
-
-def _claim(claims: dict, name: str):
-    """A claim by its exact name, else by a dotted path (Keycloak's `realm_access.roles`)."""
-    if not name:
-        return None
-    if name in claims:
-        return claims[name]
-    value = claims
-    for part in name.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-def _first_string(value, accept=lambda _: True) -> str | None:
-    """A claim may be one string or a list of them; the first non-empty acceptable one."""
-    candidates = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-    for candidate in candidates:
-        if isinstance(candidate, str) and candidate and accept(candidate):
-            return candidate
-    return None
 
 
 def _provider_refused(client):

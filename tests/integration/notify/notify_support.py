@@ -1,10 +1,12 @@
 """Helpers for notify's integration tests: settings, rules files, envelopes, seeding."""
 
+import ipaddress
 import json
+import ssl
 import threading
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -238,7 +240,16 @@ def bearer(role: str = "supervisor", sub: str = "s-1", **claims) -> dict:
 class Gateway:
     """A real HTTP gateway on localhost that answers from a script, then `default`."""
 
-    def __init__(self, script=(), default=200, answer=None, delay: float = 0.0):
+    def __init__(
+        self,
+        script=(),
+        default=200,
+        answer=None,
+        delay: float = 0.0,
+        tls: "Certificates | None" = None,
+        token: str = "",
+    ):
+        """`tls`: serve HTTPS with its certificate; `token`: answer 401 to any other bearer."""
         self.script = list(script)
         self.default = default
         self.answer = answer or {"status": "accepted"}
@@ -254,6 +265,8 @@ class Gateway:
                     {"path": self.path, "headers": dict(self.headers), "body": body}
                 )
                 status = gateway.script.pop(0) if gateway.script else gateway.default
+                if token and self.headers.get("Authorization") != f"Bearer {token}":
+                    status = 401
                 if gateway.delay:
                     threading.Event().wait(gateway.delay)
                 payload = json.dumps({"id": f"gw-{len(gateway.requests)}", **gateway.answer})
@@ -267,13 +280,105 @@ class Gateway:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:  # HTTPS with a certificate from the test's own CA
+            self.scheme = "https"
+            self.server.socket = tls.server_context().wrap_socket(
+                self.server.socket, server_side=True
+            )
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1/sms"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}/v1/sms"
 
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+@dataclass
+class Certificates:
+    """A throwaway CA and a server certificate it signed for 127.0.0.1 and localhost, as PEM
+    files in `directory`: what a bank's internal CA does for its gateways and mail relay."""
+
+    directory: Path
+
+    def __post_init__(self):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        now = datetime.now(UTC)
+
+        def name(text):
+            return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca = (
+            x509.CertificateBuilder()
+            .subject_name(name("Warden test CA"))
+            .issuer_name(name("Warden test CA"))
+            .public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True, key_cert_sign=True, crl_sign=True,
+                    content_commitment=False, key_encipherment=False, data_encipherment=False,
+                    key_agreement=False, encipher_only=False, decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+            )
+            .sign(ca_key, hashes.SHA256())
+        )  # fmt: skip
+        key = ec.generate_private_key(ec.SECP256R1())
+        server = (
+            x509.CertificateBuilder()
+            .subject_name(name("gateway.warden.test"))
+            .issuer_name(ca.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
+                critical=False,
+            )
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                critical=False,
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.ca_file = str(self.directory / "ca.pem")
+        self.cert_file = str(self.directory / "server.pem")
+        self.key_file = str(self.directory / "server-key.pem")
+        Path(self.ca_file).write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        Path(self.cert_file).write_bytes(server.public_bytes(serialization.Encoding.PEM))
+        Path(self.key_file).write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert_file, self.key_file)
+        return context
