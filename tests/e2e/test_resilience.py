@@ -39,9 +39,10 @@ MOVE_EVENT = {"released": "WithdrawalReleased", "blocked": "WithdrawalBlocked",
 class Patient:
     """A client that does what a bank's systems must: retry through restarts, same key each time.
 
-    A retry after a lost answer replays it (Idempotency-Key); if the process died after the
-    commit but before storing the answer, the key says 409 "in progress" and the caller looks
-    the result up instead. Either way nothing happens twice.
+    A retry after a lost answer replays it (Idempotency-Key). The answer is stored in the
+    transaction of its effects, so a killed process leaves neither and the retry does the work
+    once. The key says 409 "in progress" only while a duplicate is still being carried out;
+    should that last, the caller looks the result up. Either way nothing happens twice.
     """
 
     def __init__(self, api):
