@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 4
 LOCAL_PG := postgresql://postgres@127.0.0.1:5432/postgres
 LOCAL_NATS := nats://127.0.0.1:4222
 
-.PHONY: install browser run test bench bench-pages lint format translations clean
+.PHONY: install browser run test bench bench-pages bench-load lint format translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ bench: $(STAMP)
 # The console's pages with 10,000 seeded cases; PostgreSQL too when BENCH_POSTGRES_URL is set.
 bench-pages: $(STAMP)
 	$(PY) bench/pages.py $${BENCH_POSTGRES_URL:+--postgres $$BENCH_POSTGRES_URL}
+
+# Open-loop load on the whole system as `make run` starts it, beside a minimal Flask stack;
+# PostgreSQL too when BENCH_POSTGRES_URL is set. BENCH_LOAD_ARGS e.g. "--rates 25,50,100 --seconds 5".
+bench-load: $(STAMP)
+	$(PY) bench/load.py $(BENCH_LOAD_ARGS) $${BENCH_POSTGRES_URL:+--postgres $$BENCH_POSTGRES_URL}
 
 # lint-imports checks the import contracts in pyproject.toml (docs/architecture.md).
 lint: $(STAMP)
