@@ -177,31 +177,13 @@ class System:
         for name in names or self.web_names:
             url = self.urls[name]
             wait_for_port("127.0.0.1", service_port(name, self.env), timeout)
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/healthz", timeout=2) as reply:
-                        if reply.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{name} did not become healthy at {url}")
-                time.sleep(0.1)
+            _await_healthz(url, name, deadline)
 
     def wait_workers_healthy(self, timeout: float = 60.0) -> None:
         """Every worker's /healthz answers 200: NATS connected, relay and consumers running."""
         deadline = time.monotonic() + timeout
         for name, url in self.worker_health_urls.items():
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/healthz", timeout=2) as reply:
-                        if reply.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"the {name} worker did not become healthy at {url}")
-                time.sleep(0.1)
+            _await_healthz(url, f"the {name} worker", deadline)
 
     def stop(self) -> None:
         """Webs first (gunicorn finishes its requests, so their events are in the logs), then
@@ -267,3 +249,17 @@ def run_system(services: list[str], web_workers: int = 1, nats_port: int | None 
     finally:
         system.stop()
         print("Warden stopped.")
+
+
+def _await_healthz(url: str, what: str, deadline: float) -> None:
+    """Poll `url`/healthz until it answers 200; TimeoutError naming `what` after `deadline`."""
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not become healthy at {url}")
+        time.sleep(0.1)

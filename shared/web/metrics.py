@@ -66,6 +66,20 @@ class StoreCollector:
         yield from domain
 
 
+def row_count_gauge(conn, name: str, documentation: str, columns: dict, where=None):
+    """A gauge of the rows of one table by `columns` ({label: column}), one GROUP BY.
+
+    What services/<name>/metrics.py build their read-model gauges from; a NULL label is "".
+    """
+    family = GaugeMetricFamily(name, documentation, labels=list(columns))
+    query = select(*columns.values(), func.count()).group_by(*columns.values())
+    if where is not None:
+        query = query.where(where)
+    for *values, count in conn.execute(query):
+        family.add_metric(["" if value is None else str(value) for value in values], count)
+    return family
+
+
 def init_metrics(app: Flask, registry: CollectorRegistry, engine: Engine, log) -> None:
     """Count requests in `registry`; a scrape is answered from `state.metrics["scraped"]`."""
     state = app.extensions["warden"]

@@ -169,35 +169,42 @@ def _refs_in(value) -> set[str]:
     return set()
 
 
-def _no_nul(value):
-    """Free text properties say they refuse NUL; patterned, enumerated and formatted ones do."""
+def _rewrite(value, change):
+    """`value` with `change(node)` applied to every JSON object in it, innermost first."""
     if isinstance(value, list):
-        return [_no_nul(item) for item in value]
+        return [_rewrite(item, change) for item in value]
     if not isinstance(value, dict):
         return value
-    value = {key: _no_nul(inner) for key, inner in value.items()}
-    if value.get("type") == "string" and not {"pattern", "enum", "format"} & value.keys():
-        value["pattern"] = NO_NUL
-    return value
+    return change({key: _rewrite(inner, change) for key, inner in value.items()})
+
+
+def _no_nul(value):
+    """Free text properties say they refuse NUL; patterned, enumerated and formatted ones do."""
+    return _rewrite(value, _refuse_nul)
+
+
+def _refuse_nul(node: dict) -> dict:
+    if node.get("type") == "string" and not {"pattern", "enum", "format"} & node.keys():
+        node["pattern"] = NO_NUL
+    return node
 
 
 def _nullable_refs(value):
     """apispec writes a nullable nested schema as anyOf [ref, {any object}]: say it exactly."""
-    if isinstance(value, list):
-        return [_nullable_refs(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    value = {key: _nullable_refs(inner) for key, inner in value.items()}
-    options = value.get("anyOf")
+    return _rewrite(value, _exact_nullable_ref)
+
+
+def _exact_nullable_ref(node: dict) -> dict:
+    options = node.get("anyOf")
     if (
         isinstance(options, list)
         and len(options) == 2
         and "$ref" in options[0]
         and options[1] == {"nullable": True, "type": "object"}
     ):
-        del value["anyOf"]
-        value.update({"allOf": [options[0]], "nullable": True})
-    return value
+        del node["anyOf"]
+        node.update({"allOf": [options[0]], "nullable": True})
+    return node
 
 
 def _finish_operation(path: str, method: str, operation: dict) -> None:
