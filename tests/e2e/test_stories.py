@@ -118,8 +118,14 @@ def test_story_2_fraud_victim_blocks_restricts_warns_and_stops_the_transfer(api)
 
     assert eventually(transfer_rejected)["status"] == "rejected"
     # The case link and the block come from one stream in order, but a link that lost a race
-    # is retried after the block: the order of those two may differ, never their number.
-    history = event_types(api, "withdrawals", f"/v1/withdrawals/{held['id']}")
+    # is retried after the block, with backoff: the order of those two and the moment the link
+    # lands may differ, never their number.
+    def linked_history():
+        """the withdrawal's history holds the hold, the block and exactly one case link"""
+        history = event_types(api, "withdrawals", f"/v1/withdrawals/{held['id']}")
+        return history if "WithdrawalCaseLinked" in history else None
+
+    history = eventually(linked_history)
     assert history[0] == "WithdrawalHeld"
     assert sorted(history[1:]) == ["WithdrawalBlocked", "WithdrawalCaseLinked"]
     case_events = event_types(api, "cases", f"/v1/cases/{case['id']}")
