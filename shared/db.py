@@ -101,13 +101,19 @@ class SharedTransaction:
 
     The web layer opens one around a request that carries an Idempotency-Key, so the effects,
     the reads the answer is made of and the stored answer commit together or not at all
-    (shared/web/idempotency.py). It begins at the first use, as a write transaction.
+    (shared/web/idempotency.py). It begins at the first write transaction; a read before that
+    is a read of its own, like a command's reads before it decides (shared/application.py), so
+    the write lock is not held while a command reads and decides.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._conn: Connection | None = None
         self._token: Token | None = None
+
+    @property
+    def begun(self) -> bool:
+        return self._conn is not None
 
     def connection(self) -> Connection:
         if self._conn is None:
@@ -162,9 +168,10 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
-    """A consistent read snapshot that never takes SQLite's write lock; or the shared one."""
+    """A consistent read snapshot that never takes SQLite's write lock; or the shared one, once
+    that has begun."""
     shared = _joined(engine)
-    if shared is not None:
+    if shared is not None and shared.begun:
         yield shared.connection()
         return
     with engine.connect() as conn:

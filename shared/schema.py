@@ -107,3 +107,13 @@ leases = Table(
     Column("holder", String(100), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
+
+# Concurrency tokens for decisions that read more than their own stream (shared/guards.py):
+# a withdrawal's screening reads the account's other requests, an opening the customer's
+# other accounts. A decision made outside the append lock advances the token it read.
+guards = Table(
+    "guards",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)

@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from services.accounts import queries
 from services.accounts.accounts import ACCOUNT
@@ -31,9 +32,16 @@ from services.accounts.tiers import (
     decide_request_override,
 )
 from services.accounts.watchlist import WATCHLIST_ENTRY, decide_add, decide_remove
-from shared import eventstore
-from shared.application import Outcome, execute, execute_in
-from shared.db import write_transaction
+from shared import eventstore, guards
+from shared.application import (
+    Decided,
+    Outcome,
+    append_decided,
+    decide_on,
+    execute,
+    execute_in,
+    read_then_write,
+)
 from shared.envelope import Context
 from shared.projections import Projections
 
@@ -53,22 +61,25 @@ def register_customer(
     context: Context,
     on_transaction: OnTransaction = None,
 ) -> Outcome:
-    """One customer per id number: the check and the append share the append lock."""
-    with write_transaction(engine) as conn:
-        if on_transaction is not None:
-            on_transaction(conn)
-        eventstore.lock_log(conn)
+    """One customer per id number: checked on the read, and held by the customers table's
+    unique index at the append, so a concurrent registration of the number is read again."""
+
+    def decide(state):
+        return decide_register(state, customer_id, details, today, policy.elderly_age)
+
+    def read(conn: Connection) -> Decided:
         existing = queries.customer_with_id_number(conn, details["id_number"])
         if existing is not None:
             raise Conflict(f"This id number is already registered as customer {existing}.")
-        return execute_in(
-            conn,
-            CUSTOMER,
-            customer_id,
-            lambda state: decide_register(state, customer_id, details, today, policy.elderly_age),
-            context,
-            projections,
-        )
+        return decide_on(conn, CUSTOMER, customer_id, decide)
+
+    def write(conn: Connection, decided: Decided) -> Outcome:
+        try:
+            return append_decided(conn, CUSTOMER, customer_id, decided, context, projections)
+        except IntegrityError as exc:  # the id number's row, written since the read
+            raise eventstore.ConcurrencyError(f"id number of {customer_id} taken") from exc
+
+    return read_then_write(engine, read, write, on_transaction)
 
 
 def change_contact(
@@ -90,6 +101,11 @@ def change_contact(
 # Opening and closing
 
 
+def opening_guard(customer_id: str) -> str:
+    """One token per customer: an opening counts the customer's other recent openings."""
+    return f"accounts-opening:{customer_id}"
+
+
 def open_account(
     engine: Engine,
     projections: Projections,
@@ -98,26 +114,32 @@ def open_account(
     context: Context,
     on_transaction: OnTransaction = None,
 ) -> Outcome:
-    """Due diligence reads and the decision in one transaction under the append lock, so two
-    openings for one customer cannot both miss MULTIPLE_RECENT_ACCOUNTS."""
+    """Due diligence reads and decides outside the write lock; the customer's opening guard
+    makes two openings for one customer unable to both miss MULTIPLE_RECENT_ACCOUNTS."""
     now = context.occurred_at
-    with write_transaction(engine) as conn:
-        if on_transaction is not None:
-            on_transaction(conn)
-        eventstore.lock_log(conn)
+    guard = opening_guard(command.customer_id)
+    # A refusal's payload has no branch; the metadata keeps it for the branch's tellers.
+    context = replace(context, extra={**context.extra, "branch_id": command.branch_id})
+
+    def read(conn: Connection) -> tuple[int, Decided]:
+        seen = guards.version(conn, guard)  # before the openings it covers
         facts = queries.opening_facts(conn, command.customer_id, policy, now)
         if facts is None:
             raise Unknown("No such customer.", field="customer_id")
-        # A refusal's payload has no branch; the metadata keeps it for the branch's tellers.
-        context = replace(context, extra={**context.extra, "branch_id": command.branch_id})
-        return execute_in(
+        decided = decide_on(
             conn,
             ACCOUNT,
             command.account_id,
             lambda state: decide_open(state, command, facts, policy, now),
-            context,
-            projections,
         )
+        return seen, decided
+
+    def write(conn: Connection, plan: tuple[int, Decided]) -> Outcome:
+        seen, decided = plan
+        guards.advance(conn, guard, seen)
+        return append_decided(conn, ACCOUNT, command.account_id, decided, context, projections)
+
+    return read_then_write(engine, read, write, on_transaction)
 
 
 def close_account(engine, projections, account_id, reason, context, on_transaction=None):

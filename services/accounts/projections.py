@@ -19,7 +19,7 @@ customers = Table(
     Column("name", String(200), nullable=False),
     Column("id_type", String(20), nullable=False),
     Column("id_number", String(40), nullable=False),
-    Column("id_number_key", String(40), nullable=False, index=True),
+    Column("id_number_key", String(40), nullable=False),
     Column("birth_date", String(10), nullable=False),
     Column("phone", String(40), nullable=False),
     Column("email", String(200)),
@@ -27,6 +27,8 @@ customers = Table(
     Column("employer", String(200), nullable=False),
     Column("preferred_language", String(10), nullable=False),
     Column("registered_at", String(32), nullable=False),
+    # One customer per id number (services.accounts.application.register_customer).
+    Index("uq_customers_id_number_key", "id_number_key", unique=True),
 )
 
 accounts = Table(

@@ -1,4 +1,5 @@
-"""One function per command: in one write transaction load, decide, append and project."""
+"""One function per command: read and decide, then append and project in one short write
+transaction (shared.application.read_then_write)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,15 +25,13 @@ from services.withdrawals.domain import (
 from services.withdrawals.rules import Rules
 from services.withdrawals.screening import lookback_start, screen
 from services.withdrawals.snapshots import WithdrawalRequest
-from shared import eventstore
-from shared.application import execute_in
+from shared import eventstore, guards
+from shared.application import Decided, append_decided, decide_on, execute_in, read_then_write
 from shared.businesstime import business_date
-from shared.db import write_transaction
 from shared.envelope import Context
 from shared.projections import Projections
 
 OnTransaction = Callable[[Connection], None] | None
-ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -45,23 +44,43 @@ class Service:
     timezone: str
 
 
-def _in_transaction(engine: Engine, on_transaction: OnTransaction, work):
-    """Run `work(conn)` in a write transaction, retrying a bounded number of lost races."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with write_transaction(engine) as conn:
-                if on_transaction is not None:
-                    on_transaction(conn)
-                return work(conn)
-        except eventstore.ConcurrencyError:
-            if attempt == ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
-
-
 def _visible(branch_id: str | None, scope: str | None) -> bool:
     """`scope` is a teller's branch; None means every branch (system and readers)."""
     return scope is None or branch_id == scope
+
+
+@dataclass(frozen=True)
+class _Screened:
+    """A screening decision and the versions of what it read, to be checked at the append."""
+
+    decision: object
+    customer: object
+    appointment_status: str | None
+    guard_version: int
+
+
+def screening_guard(account_id: str) -> str:
+    """One token per account: its requests' totals and velocity are what screening adds up."""
+    return f"withdrawals-screening:{account_id}"
+
+
+def _screen(conn: Connection, svc: Service, request: WithdrawalRequest, now) -> _Screened:
+    account = queries.account_snapshot(conn, svc.projections, request.account_id)
+    customer = account and queries.customer_snapshot(conn, svc.projections, account.customer_id)
+    if account is None or customer is None:
+        raise UnknownAggregate(f"account {request.account_id} is not known here yet")
+    appointment = None
+    if request.appointment_id is not None:
+        appointment = queries.appointment_snapshot(conn, svc.projections, request.appointment_id)
+        if appointment is None:
+            raise UnknownAggregate(f"appointment {request.appointment_id} is not known here")
+    # Read before the requests it covers: on PostgreSQL each read sees what has committed by
+    # then, so a request recorded after this read moves the guard even if the next one saw it.
+    guard_version = guards.version(conn, screening_guard(request.account_id))
+    since = lookback_start(svc.rules, now, svc.timezone)
+    recent = queries.recent_withdrawals(conn, svc.projections, request.account_id, since)
+    decision = screen(request, account, customer, recent, appointment, svc.rules, now, svc.timezone)
+    return _Screened(decision, customer, appointment and appointment.status, guard_version)
 
 
 def request_withdrawal(
@@ -75,58 +94,67 @@ def request_withdrawal(
 ) -> dict:
     """Screen and record the request; the appointment it relies on is used in the same breath.
 
-    The log lock is taken first, so two requests on one account cannot both fit under a daily
-    limit or both use one appointment.
+    Screening reads and decides outside the write lock, so requests on different accounts do not
+    wait for each other's screening. What makes a decision stale is checked at the append: the
+    account's screening guard (another request on the account was recorded meanwhile, so the
+    daily total or the velocity it saw is out of date) and the appointment's status (used or
+    cancelled meanwhile). Either one raises ConcurrencyError and the request is screened again;
+    the last attempt screens under the append lock, so it cannot lose. Facts recorded from
+    accounts and cases (a tier, a restriction, an open case) reach this service asynchronously
+    in any case, so a decision made a moment before one of them lands is as right as one made
+    a moment before it was sent: they do not move the guard.
     """
+    now = context.occurred_at
+    guard = screening_guard(request.account_id)
 
-    def work(conn: Connection) -> dict:
-        eventstore.lock_log(conn)
-        account = queries.account_snapshot(conn, svc.projections, request.account_id)
-        customer = account and queries.customer_snapshot(conn, svc.projections, account.customer_id)
-        if account is None or customer is None:
-            raise UnknownAggregate(f"account {request.account_id} is not known here yet")
-        appointment = None
-        if request.appointment_id is not None:
-            appointment = queries.appointment_snapshot(
-                conn, svc.projections, request.appointment_id
-            )
-            if appointment is None:
-                raise UnknownAggregate(f"appointment {request.appointment_id} is not known here")
-        now = context.occurred_at
-        since = lookback_start(svc.rules, now, svc.timezone)
-        recent = queries.recent_withdrawals(conn, svc.projections, request.account_id, since)
-        decision = screen(
-            request, account, customer, recent, appointment, svc.rules, now, svc.timezone
-        )
+    def record(conn: Connection, screened: _Screened) -> dict:
+        guards.advance(conn, guard, screened.guard_version)
+        decision = screened.decision
 
         def decide(state):
             return decide_request(
-                state, withdrawal_id, request, payee, branch_id, customer, decision
+                state, withdrawal_id, request, payee, branch_id, screened.customer, decision
             )
 
         execute_in(conn, WITHDRAWAL, withdrawal_id, decide, context, svc.projections)
         if decision.status != "rejected" and decision.appointment_valid:
 
             def use(state):
+                if state.status != screened.appointment_status:
+                    raise eventstore.ConcurrencyError(f"appointment {request.appointment_id} moved")
                 return decide_use(state, withdrawal_id)
 
             execute_in(conn, APPOINTMENT, request.appointment_id, use, context, svc.projections)
         return queries.withdrawal_row(conn, svc.projections, withdrawal_id)
 
-    return _in_transaction(svc.engine, on_transaction, work)
+    def read(conn: Connection) -> _Screened:
+        return _screen(conn, svc, request, now)
+
+    return read_then_write(svc.engine, read, record, on_transaction)
 
 
 def _change_withdrawal(svc: Service, withdrawal_id, decide, context, scope, on_transaction):
-    def work(conn: Connection) -> dict:
-        def guarded(state):
-            if state.status is None or not _visible(state.branch_id, scope):
-                raise UnknownAggregate(f"no withdrawal {withdrawal_id}")
-            return decide(state)
+    def guarded(state):
+        if state.status is None or not _visible(state.branch_id, scope):
+            raise UnknownAggregate(f"no withdrawal {withdrawal_id}")
+        return decide(state)
 
-        execute_in(conn, WITHDRAWAL, withdrawal_id, guarded, context, svc.projections)
-        return queries.withdrawal_row(conn, svc.projections, withdrawal_id)
+    return _on_one_stream(
+        svc, WITHDRAWAL, withdrawal_id, guarded, context, on_transaction, queries.withdrawal_row
+    )
 
-    return _in_transaction(svc.engine, on_transaction, work)
+
+def _on_one_stream(svc: Service, aggregate, stream_id, decide, context, on_transaction, row):
+    """A command on one stream whose answer is its read-model row, read where it was written."""
+
+    def write(conn: Connection, decided: Decided) -> dict:
+        append_decided(conn, aggregate, stream_id, decided, context, svc.projections)
+        return row(conn, svc.projections, stream_id)
+
+    def read(conn: Connection) -> Decided:
+        return decide_on(conn, aggregate, stream_id, decide)
+
+    return read_then_write(svc.engine, read, write, on_transaction)
 
 
 def pay_out(
@@ -163,17 +191,20 @@ def book_appointment(
     """Book registration for a large cash withdrawal on an account this service knows."""
     today: date = business_date(context.occurred_at, svc.timezone)
 
-    def work(conn: Connection) -> dict:
+    def decide(state):
+        return decide_book(state, appointment_id, booking, today)
+
+    def read(conn: Connection) -> Decided:
+        # Nothing forgets an account, so knowing it now holds at the append too.
         if queries.account_snapshot(conn, svc.projections, booking.account_id) is None:
             raise UnknownAggregate(f"account {booking.account_id} is not known here yet")
+        return decide_on(conn, APPOINTMENT, appointment_id, decide)
 
-        def decide(state):
-            return decide_book(state, appointment_id, booking, today)
-
-        execute_in(conn, APPOINTMENT, appointment_id, decide, context, svc.projections)
+    def write(conn: Connection, decided: Decided) -> dict:
+        append_decided(conn, APPOINTMENT, appointment_id, decided, context, svc.projections)
         return queries.appointment_row(conn, svc.projections, appointment_id)
 
-    return _in_transaction(svc.engine, on_transaction, work)
+    return read_then_write(svc.engine, read, write, on_transaction)
 
 
 def cancel_appointment(
@@ -184,13 +215,11 @@ def cancel_appointment(
     scope: str | None,
     on_transaction: OnTransaction = None,
 ) -> dict:
-    def work(conn: Connection) -> dict:
-        def decide(state):
-            if state.status is None or not _visible(state.branch_id, scope):
-                raise UnknownAggregate(f"no appointment {appointment_id}")
-            return decide_cancel_appointment(state, reason)
+    def decide(state):
+        if state.status is None or not _visible(state.branch_id, scope):
+            raise UnknownAggregate(f"no appointment {appointment_id}")
+        return decide_cancel_appointment(state, reason)
 
-        execute_in(conn, APPOINTMENT, appointment_id, decide, context, svc.projections)
-        return queries.appointment_row(conn, svc.projections, appointment_id)
-
-    return _in_transaction(svc.engine, on_transaction, work)
+    return _on_one_stream(
+        svc, APPOINTMENT, appointment_id, decide, context, on_transaction, queries.appointment_row
+    )

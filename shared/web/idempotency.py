@@ -1,16 +1,18 @@
 """DOMAIN §2 Idempotency-Key: the first answer to a key is the only answer, and effects happen once.
 
-A request carrying a key runs in one database transaction (shared.db.SharedTransaction): the
-command's write transaction (where `claim_in` claims the key), the reads its answer is made of,
-and the stored answer are all one commit. So there is no moment at which the effects are
-committed and the answer is not: a process that dies anywhere in the request leaves nothing, and
-the retry does the work once; a failed store rolls the effects back and answers 503. The claim
-still matters: a concurrent duplicate's claim waits on the first one's and then answers 409.
-An answer that is not remembered (a 404, 409, 5xx...) is not committed either, so the key stays
-free for the retry. The price is that the log_head lock is held until the answer is stored, a
-few milliseconds longer than the append needs. (A pointer stored at claim time, to re-read the
-resource after a crash, would answer with the resource as it is by then rather than the answer
-given, and some answers, a tier override or a verification request, have no URL to re-read.)
+A request carrying a key writes in one database transaction (shared.db.SharedTransaction): the
+command's write transaction (where `claim_in` claims the key), the reads after it that its
+answer is made of, and the stored answer are all one commit. (What the command reads before it
+decides is read outside it, and checked at the append: shared/application.py.) So there is no
+moment at which the effects are committed and the answer is not: a process that dies anywhere in
+the request leaves nothing, and the retry does the work once; a failed store rolls the effects
+back and answers 503. The claim still matters: a concurrent duplicate's claim waits on the first
+one's and then answers 409. An answer that is not remembered (a 404, 409, 5xx...) is not
+committed either, so the key stays free for the retry. The price is that the log_head lock is
+held until the answer is stored, a few milliseconds longer than the append needs. (A pointer
+stored at claim time, to re-read the resource after a crash, would answer with the resource as
+it is by then rather than the answer given, and some answers, a tier override or a verification
+request, have no URL to re-read.)
 
 Two requests are the same if method, path, query parameters (in any order of names) and body
 match; a JSON body is compared by its parsed value re-encoded with sorted keys, so key order

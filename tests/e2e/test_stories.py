@@ -117,6 +117,7 @@ def test_story_2_fraud_victim_blocks_restricts_warns_and_stops_the_transfer(api)
         return transfer if "NON_COUNTER_SUSPENDED" in transfer["reasons"] else None
 
     assert eventually(transfer_rejected)["status"] == "rejected"
+
     # The case link and the block come from one stream in order, but a link that lost a race
     # is retried after the block, with backoff: the order of those two and the moment the link
     # lands may differ, never their number.

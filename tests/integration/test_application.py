@@ -1,4 +1,4 @@
-"""Load, fold, decide, append and project in one transaction, on both backends."""
+"""Load, fold and decide on a read; append and project in one write transaction; both backends."""
 
 import threading
 from datetime import UTC, datetime
@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from ledger_domain import LEDGER, decide_move, decide_open
 from sqlalchemy import Column, Integer, String, Table, select
 
-from shared import eventstore
-from shared.application import execute
-from shared.db import make_engine, read_transaction
+from shared import eventstore, guards
+from shared.application import execute, read_then_write
+from shared.db import make_engine, read_transaction, write_transaction
 from shared.envelope import Actor, Context
 from shared.ids import new_id
 from shared.projections import Projections
@@ -100,6 +100,69 @@ def test_racing_commands_all_land_through_bounded_retries(engine, projections):
     assert balance(engine, projections, "L1") == 20
     with read_transaction(engine) as conn:
         assert len(eventstore.read_stream(conn, "L1")) == 21
+
+
+def test_a_stream_appended_to_between_the_read_and_the_append_is_decided_again(engine, projections):
+    execute(engine, LEDGER, "L1", decide_open, CTX, projections)
+    execute(engine, LEDGER, "L1", decide_move(100), CTX, projections)
+    seen = []
+
+    def withdraw_all_once_competed(state):
+        """Take out the whole balance; the first time, a deposit lands before our append."""
+        seen.append(state.balance)
+        if len(seen) == 1:
+            execute(engine, LEDGER, "L1", decide_move(50), CTX, projections)
+        return decide_move(-state.balance)(state)
+
+    outcome = execute(engine, LEDGER, "L1", withdraw_all_once_competed, CTX, projections)
+    assert seen == [100, 150]  # decided again on what the competing deposit left
+    assert outcome.state.balance == 0 and outcome.version == 4
+    assert balance(engine, projections, "L1") == 0
+
+
+def test_after_two_lost_races_the_last_attempt_lands(engine, projections):
+    """Both optimistic attempts lose a race; the last reads under the append lock and lands."""
+    execute(engine, LEDGER, "L1", decide_open, CTX, projections)
+    attempts = []
+
+    def deposit_competed_while_optimistic(state):
+        attempts.append(state.entries)
+        if len(attempts) < 3:  # the first two attempts read on a snapshot: compete with them
+            execute(engine, LEDGER, "L1", decide_move(1), CTX, projections)
+        return decide_move(10)(state)
+
+    outcome = execute(engine, LEDGER, "L1", deposit_competed_while_optimistic, CTX, projections)
+    assert attempts == [0, 1, 2]
+    assert outcome.state.balance == 12 and outcome.version == 4
+
+
+def test_a_guard_refuses_a_decision_whose_inputs_moved_and_the_retry_sees_them(engine, projections):
+    """A decision across streams (here: at most 2 ledgers per owner) advances the owner's guard."""
+    decided_on = []
+
+    def read(conn):
+        seen = guards.version(conn, "owner:o1")
+        opened = [e.stream_id for e in eventstore.read_after(conn, 0) if e.type == "LedgerOpened"]
+        decided_on.append(len(opened))
+        if len(decided_on) == 1:  # another opening for the owner commits after our reads
+            with write_transaction(engine) as other:
+                guards.advance(other, "owner:o1", guards.version(other, "owner:o1"))
+                eventstore.append(other, "L2", 0, decide_open(LEDGER.initial), CTX, "ledger")
+        return seen, len(opened) < 2
+
+    def write(conn, plan):
+        seen, allowed = plan
+        guards.advance(conn, "owner:o1", seen)
+        if allowed:
+            eventstore.append(conn, "L3", 0, decide_open(LEDGER.initial), CTX, "ledger")
+        return allowed
+
+    execute(engine, LEDGER, "L1", decide_open, CTX, projections)
+    assert read_then_write(engine, read, write) is False
+    assert decided_on == [1, 2]
+    with read_transaction(engine) as conn:
+        assert guards.version(conn, "owner:o1") == 2
+        assert eventstore.read_stream(conn, "L3") == []
 
 
 def test_rebuild_gives_identical_projection_state(engine, projections):

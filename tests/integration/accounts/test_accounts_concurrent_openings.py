@@ -1,12 +1,17 @@
-"""Due diligence reads and decides under the append lock: concurrent openings see each other."""
+"""Commands read and decide outside the write lock; what they relied on is checked on append.
+
+Concurrent openings for one customer cannot both miss MULTIPLE_RECENT_ACCOUNTS (the customer's
+opening guard), and one id number cannot register twice (the customers table's unique index).
+"""
 
 import contextlib
 import threading
 
 import pytest
-from accounts_support import account_body, bearer, make_app, open_account, register
+from accounts_support import account_body, bearer, customer_body, make_app, open_account, register
 
 from services.accounts import queries
+from shared import eventstore
 
 
 @pytest.fixture
@@ -28,8 +33,8 @@ def test_two_concurrent_openings_after_one_cannot_both_miss_multiple_recent_acco
     def read_then_wait_for_the_other(*args):
         """Hold each opening between its reads and its decision until the other has read too.
 
-        Under the append lock the other cannot read yet, so the wait times out and the
-        openings run one after the other; without the lock both would read the same count.
+        Both read the same count and decide; the one that appends second finds the customer's
+        opening guard moved, reads again and counts the other (by then the wait has lapsed).
         """
         facts = read_facts(*args)
         with contextlib.suppress(threading.BrokenBarrierError):
@@ -51,3 +56,39 @@ def test_two_concurrent_openings_after_one_cannot_both_miss_multiple_recent_acco
     for thread in threads:
         thread.join()
     assert sorted(tuple(a["flags"]) for a in answers) == [(), ("MULTIPLE_RECENT_ACCOUNTS",)]
+
+
+def test_an_id_number_registered_while_another_registration_reads_is_a_conflict(app, monkeypatch):
+    client = app.test_client()
+    find, looks, competing = queries.customer_with_id_number, [], []
+
+    def find_then_register_the_same_number(conn, id_number):
+        """The first look finds nobody; a registration of the number then commits."""
+        found = find(conn, id_number)
+        looks.append(found)
+        if len(looks) == 1:
+            competing.append(register(client))
+        return found
+
+    monkeypatch.setattr(queries, "customer_with_id_number", find_then_register_the_same_number)
+    response = client.post("/v1/customers", json=customer_body(), headers=bearer())
+    assert response.status_code == 409, response.get_json()
+    assert competing[0]["id"] in response.get_json()["detail"]
+    engine = app.extensions["warden"].engine
+    registered = [e for e in eventstore.read_all(engine) if e.type == "CustomerRegistered"]
+    assert [e.stream_id for e in registered] == [competing[0]["id"]]
+    # ours looked, the competing one looked, ours looked again after its append was refused
+    assert looks == [None, None, competing[0]["id"]]
+
+
+def test_registering_checks_the_id_number_once_when_nobody_competes(app, monkeypatch):
+    calls = []
+    find = queries.customer_with_id_number
+
+    def counted(conn, id_number):
+        calls.append(id_number)
+        return find(conn, id_number)
+
+    monkeypatch.setattr(queries, "customer_with_id_number", counted)
+    register(app.test_client())
+    assert calls == ["340104198001011234"]
