@@ -1,6 +1,7 @@
 """Settings read from the environment once, in create_app or the worker, never at import time."""
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +23,14 @@ class Settings:
     jwt_secret: str = field(default=DEV_JWT_SECRET, repr=False)
     timezone: str = "Asia/Shanghai"
     nats_namespace: str = ""
+    # One partition of a service beside others on the same NATS (docs/scaling.md), e.g.
+    # WARDEN_WITHDRAWALS_PARTITION=north: its own database, stream WITHDRAWALS_NORTH, subjects
+    # withdrawals.north.>, durable consumers withdrawals-north-from-<source>. "": unpartitioned.
+    partition: str = ""
+    # The partitions of a service this one consumes, "withdrawals=north,south" (several
+    # sources: ";" between): its consumer reads them all from stream WITHDRAWALS, which then
+    # has no subjects of its own and sources WITHDRAWALS_NORTH and WITHDRAWALS_SOUTH.
+    source_partitions: str = ""
     stream_replicas: int = 1
     relay_batch_size: int = 500
     relay_poll_seconds: float = 0.05
@@ -95,16 +104,56 @@ class Settings:
         return self.jwt_secret == DEV_JWT_SECRET
 
     def subject(self, aggregate: str, event_type: str) -> str:
-        return f"{self.nats_namespace}{self.service}.{aggregate}.{event_type}"
+        prefix = subject_prefix(self.nats_namespace, self.service, self.partition)
+        return f"{prefix}.{aggregate}.{event_type}"
+
+    def partitions_of(self, source: str) -> tuple[str, ...]:
+        """The partitions of `source` named in source_partitions; () if it is not partitioned."""
+        return parse_source_partitions(self.source_partitions).get(source, ())
 
     def stream_name(self, service: str | None = None) -> str:
-        return stream_name(self.nats_namespace, service or self.service)
+        """This service's stream (its partition's, if it has one), or another service's."""
+        if service is None or service == self.service:
+            return stream_name(self.nats_namespace, self.service, self.partition)
+        return stream_name(self.nats_namespace, service)
 
 
-def stream_name(namespace: str, service: str) -> str:
-    """JetStream stream of a service, e.g. ACCOUNTS, or T1A2B_ACCOUNTS in a namespaced test run."""
+def stream_name(namespace: str, service: str, partition: str = "") -> str:
+    """JetStream stream of a service, e.g. ACCOUNTS, or T1A2B_ACCOUNTS in a namespaced test run;
+    WITHDRAWALS_NORTH for partition north."""
     prefix = namespace.rstrip(".").upper().replace(".", "_")
-    return f"{prefix}_{service.upper()}" if prefix else service.upper()
+    name = f"{service}_{partition}" if partition else service
+    return f"{prefix}_{name.upper()}" if prefix else name.upper()
+
+
+def subject_prefix(namespace: str, service: str, partition: str = "") -> str:
+    """What every subject of a service's stream starts with: withdrawals, withdrawals.north."""
+    return f"{namespace}{service}.{partition}" if partition else f"{namespace}{service}"
+
+
+# A partition name is one subject token and part of a stream and a durable consumer name.
+PARTITION = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+PARTITION_MAX = 32
+
+
+def is_partition(name: str) -> bool:
+    return bool(PARTITION.fullmatch(name)) and len(name) <= PARTITION_MAX
+
+
+def parse_source_partitions(text: str) -> dict[str, tuple[str, ...]]:
+    """Read "withdrawals=north,south;x=a" as {"withdrawals": ("north", "south"), "x": ("a",)};
+    ValueError on anything else."""
+    result: dict[str, tuple[str, ...]] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        service, _, names = part.partition("=")
+        partitions = tuple(n.strip() for n in names.split(","))
+        service = service.strip()
+        if not (is_partition(service) and all(map(is_partition, partitions))):
+            raise ValueError(part)
+        if service in result or len(set(partitions)) < len(partitions):
+            raise ValueError(part)
+        result[service] = partitions
+    return result
 
 
 # Retention settings, each a positive number (load_settings refuses anything else).
@@ -119,7 +168,7 @@ RETENTION_SETTINGS = (
 SMTP_SECURITY = ("none", "starttls", "tls")
 
 # Settings that differ per service on one host carry its name: WARDEN_ACCOUNTS_PORT.
-PER_SERVICE = frozenset({"database_url", "port", "rules_file", "worker_health_port"})
+PER_SERVICE = frozenset({"database_url", "port", "rules_file", "worker_health_port", "partition"})
 
 
 def env_name(service: str, setting: str) -> str:
@@ -211,6 +260,18 @@ def check_settings(settings: Settings) -> None:
     for name in PORTS:
         if not 0 <= getattr(settings, name) <= 65535:
             raise SettingsError(f"{var(name)} must be a port, 0 to 65535")
+    if settings.partition and not is_partition(settings.partition):
+        raise SettingsError(
+            f"{var('partition')} must be lower-case letters, digits and inner hyphens, at most "
+            f"{PARTITION_MAX} characters (it becomes a subject token), not {settings.partition!r}"
+        )
+    try:
+        parse_source_partitions(settings.source_partitions)
+    except ValueError as exc:
+        raise SettingsError(
+            f"WARDEN_SOURCE_PARTITIONS must be service=partition,partition;… (each a name of "
+            f"lower-case letters, digits and inner hyphens, none twice), not {exc.args[0]!r}"
+        ) from None
     if settings.mode == "production" and settings.uses_dev_secret:
         raise SettingsError("WARDEN_MODE=production refuses the development JWT secret")
     if settings.jwt_jwks_url and not settings.jwt_jwks_url.startswith(("https://", "http://")):

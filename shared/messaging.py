@@ -3,10 +3,10 @@
 import logging
 
 import nats
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig, StreamSource
 from nats.js.errors import BadRequestError
 
-from shared.config import stream_name
+from shared.config import stream_name, subject_prefix
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,14 @@ async def connect(url: str, name: str):
     return client
 
 
-def stream_config(namespace: str, service: str, replicas: int = 1) -> StreamConfig:
-    """One stream per service, on file storage, deduplicating by Nats-Msg-Id for 10 minutes."""
+def stream_config(
+    namespace: str, service: str, replicas: int = 1, partition: str = ""
+) -> StreamConfig:
+    """One stream per service (per partition of one, docs/scaling.md), on file storage,
+    deduplicating by Nats-Msg-Id for 10 minutes."""
     return StreamConfig(
-        name=stream_name(namespace, service),
-        subjects=[f"{namespace}{service}.>"],
+        name=stream_name(namespace, service, partition),
+        subjects=[f"{subject_prefix(namespace, service, partition)}.>"],
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         discard=DiscardPolicy.OLD,
@@ -57,12 +60,48 @@ def stream_config(namespace: str, service: str, replicas: int = 1) -> StreamConf
     )
 
 
-async def ensure_stream(js, namespace: str, service: str, replicas: int = 1) -> str:
+async def ensure_stream(
+    js, namespace: str, service: str, replicas: int = 1, partition: str = ""
+) -> str:
     """Create the service's stream, or bring an existing one to this configuration."""
-    config = stream_config(namespace, service, replicas)
+    config = stream_config(namespace, service, replicas, partition)
     try:
         await js.add_stream(config)
     except BadRequestError:
         # Exists with different settings (e.g. replicas changed by an operator): update it.
+        await js.update_stream(config)
+    return config.name
+
+
+def aggregate_config(
+    namespace: str, service: str, partitions: tuple[str, ...], replicas: int = 1
+) -> StreamConfig:
+    """The unpartitioned stream of a partitioned service (WITHDRAWALS): no subjects of its own,
+    it sources every partition's stream, so a consumer reads them all in one durable.
+    Messages keep their subjects (withdrawals.north.…) and headers, Nats-Msg-Id included."""
+    return StreamConfig(
+        name=stream_name(namespace, service),
+        sources=[StreamSource(name=stream_name(namespace, service, p)) for p in partitions],
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        num_replicas=replicas,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+
+
+async def ensure_source_stream(
+    js, namespace: str, source: str, partitions: tuple[str, ...], replicas: int = 1
+) -> str:
+    """The stream a consumer of `source` reads: the service's own, or, when it runs in
+    partitions, every partition's stream and the aggregate that sources them."""
+    if not partitions:
+        return await ensure_stream(js, namespace, source, replicas)
+    for partition in partitions:
+        await ensure_stream(js, namespace, source, replicas, partition)
+    config = aggregate_config(namespace, source, partitions, replicas)
+    try:
+        await js.add_stream(config)
+    except BadRequestError:  # exists: a partition added or removed, replicas changed
         await js.update_stream(config)
     return config.name

@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy import Engine
 
 from shared import eventstore, messaging
-from shared.config import Settings, SettingsError, load_settings, stream_name
+from shared.config import Settings, SettingsError, load_settings
 from shared.consumer import ConsumerState, Handler, MessageProcessor, consume
 from shared.db import make_engine
 from shared.relay import Relay
@@ -25,8 +25,9 @@ from shared.worker_health import ConsumerEntry, WorkerHealth, serve
 log = logging.getLogger(__name__)
 
 
-def consumer_name(service: str, source: str) -> str:
-    return f"{service}-from-{source}"
+def consumer_name(service: str, source: str, partition: str = "") -> str:
+    """The durable's name on the source's stream; each partition has its own (docs/scaling.md)."""
+    return f"{service}-{partition}-from-{source}" if partition else f"{service}-from-{source}"
 
 
 def processors(
@@ -36,7 +37,7 @@ def processors(
     return {
         source: MessageProcessor(
             engine=engine,
-            name=consumer_name(spec.name, source),
+            name=consumer_name(spec.name, source, settings.partition),
             handlers={t: h if isinstance(h, Handler) else Handler(h) for t, h in handlers.items()},
             max_attempts=settings.consumer_max_attempts,
             wait_attempts=settings.consumer_wait_attempts,
@@ -69,13 +70,14 @@ async def run_worker(
     js = nc.jetstream()
     health.nc, health.js = nc, js
     ns, replicas = settings.nats_namespace, settings.stream_replicas
-    await messaging.ensure_stream(js, ns, spec.name, replicas)
+    await messaging.ensure_stream(js, ns, spec.name, replicas, settings.partition)
     health.relay = Relay(engine, js, settings, holder)
     health.relay_task = asyncio.create_task(health.relay.run(stop), name="relay")
     tasks = [health.relay_task]
     for source, processor in processors(spec, settings, engine).items():
-        await messaging.ensure_stream(js, ns, source, replicas)
-        subject, stream = f"{ns}{source}.>", stream_name(ns, source)
+        partitions = settings.partitions_of(source)
+        stream = await messaging.ensure_source_stream(js, ns, source, partitions, replicas)
+        subject = f"{ns}{source}.>"
         state = ConsumerState()
         task = asyncio.create_task(
             consume(
