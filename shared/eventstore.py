@@ -17,7 +17,9 @@ from shared.envelope import (
     StoredEvent,
     as_utc,
     chain_hash,
+    chain_link,
     iso,
+    stored_event,
 )
 from shared.ids import new_id
 from shared.schema import log_head
@@ -131,94 +133,112 @@ def append(
     if not new_events:
         return []
     cursor, sql = _cursor(conn)
-    drafts = [
-        (stream_id, expected_version + i + 1, e.type, e.schema_version, e.data, new_id())
-        for i, e in enumerate(new_events)
-    ]
-    meta, recorded_at = context.metadata(aggregate), datetime.now(UTC)
+    drafts = _Drafts(stream_id, expected_version, new_events, context.metadata(aggregate))
     postgres = conn.dialect.name == "postgresql"
     try:
         guess = _last_head.get(conn.engine)
         if guess is not None:
-            stored = _chain(guess, drafts, meta, recorded_at)
-            if _claim_if(cursor, sql, postgres, guess, stored, conn):
+            stored = drafts.chain(guess)
+            if _claim_if(cursor, sql, postgres, guess, stored, drafts, conn):
                 _last_head[conn.engine] = (stored[-1].position, stored[-1].hash)
                 return stored
-        last, previous = _execute(conn, cursor, sql["claim"], (len(drafts),)).fetchone()
-        stored = _chain((last - len(drafts), previous), drafts, meta, recorded_at)
-        _insert(cursor, sql, postgres, stored, conn)
+        last, previous = _execute(conn, cursor, sql["claim"], (len(drafts.tails),)).fetchone()
+        stored = drafts.chain((last - len(drafts.tails), previous))
+        _insert(cursor, sql, postgres, stored, drafts, conn)
     except IntegrityError as exc:
         raise ConcurrencyError(f"stream {stream_id} is past version {expected_version}") from exc
     _last_head[conn.engine] = (stored[-1].position, stored[-1].hash)
     return stored
 
 
-def _chain(head: tuple[int, str], drafts, meta: dict, recorded_at: datetime) -> list[StoredEvent]:
-    position, previous = head
-    stamp = iso(recorded_at)
-    stored = []
-    for offset, (stream_id, version, type_, schema_version, data, event_id) in enumerate(drafts):
-        fields = [
-            position + offset + 1,
-            stream_id,
-            version,
-            type_,
-            schema_version,
-            data,
-            meta,
-            event_id,
-            recorded_at,
-            "",
+class _Drafts:
+    """One append's events written out once: JSON, ids and timestamp, all but the chain.
+
+    An event's hash is SHA-256 of the predecessor's hash and the JSON array chain_hash
+    encodes; everything in that array but the position is known before the head is, so
+    each event keeps the array's text after the position, and `chain` only prepends it.
+    """
+
+    def __init__(self, stream_id, expected_version, new_events, meta: dict) -> None:
+        dumps = codec.dumps
+        self.stream_id, self.meta, self.recorded_at = stream_id, meta, datetime.now(UTC)
+        self.stamp, self.events = iso(self.recorded_at), new_events
+        self.meta_json, self.stream_json = dumps(meta), dumps(stream_id)
+        self.data_json = [dumps(e.data) for e in new_events]
+        self.types = [(dumps(e.type), dumps(e.schema_version)) for e in new_events]
+        self.ids = [new_id() for _ in new_events]
+        self.versions = range(expected_version + 1, expected_version + 1 + len(new_events))
+        # Event ids are Crockford base32 and the stamp digits, so neither needs escaping.
+        head, meta_json, stamp = f",{self.stream_json},", self.meta_json, self.stamp
+        self.tails = [
+            f'{head}{v},{t},{sv},{d},{meta_json},"{i}","{stamp}"]'
+            for v, (t, sv), d, i in zip(
+                self.versions, self.types, self.data_json, self.ids, strict=True
+            )
         ]
-        fields[-1] = previous = chain_hash(previous, StoredEvent(*fields), stamp)
-        stored.append(StoredEvent(*fields))
-    return stored
+
+    def chain(self, head: tuple[int, str]) -> list[StoredEvent]:
+        position, previous = head
+        stream_id, meta, recorded_at = self.stream_id, self.meta, self.recorded_at
+        stored = []
+        for tail, version, e, event_id in zip(
+            self.tails, self.versions, self.events, self.ids, strict=True
+        ):
+            position += 1
+            previous = chain_link(previous, f"[{position}{tail}")
+            stored.append(
+                stored_event(
+                    position,
+                    stream_id,
+                    version,
+                    e.type,
+                    e.schema_version,
+                    e.data,
+                    meta,
+                    event_id,
+                    recorded_at,
+                    previous,
+                )
+            )
+        return stored
 
 
-def _claim_if(cursor, sql, postgres: bool, guess, stored: list[StoredEvent], conn) -> bool:
+def _claim_if(cursor, sql, postgres: bool, guess, stored, drafts: _Drafts, conn) -> bool:
     """Move the head from `guess` and insert `stored` if the head is still there."""
     head = (stored[-1].position, stored[-1].hash, *guess)
     if postgres:
-        return _execute(conn, cursor, sql["claim_if"], (*head, _pg_rows(stored))).rowcount > 0
+        rows = _pg_rows(stored, drafts)
+        return _execute(conn, cursor, sql["claim_if"], (*head, rows)).rowcount > 0
     if _execute(conn, cursor, sql["claim_if"], head).rowcount == 0:
         return False
-    _execute(conn, cursor, sql["insert"], _sqlite_rows(stored), many=True)
+    _execute(conn, cursor, sql["insert"], _sqlite_rows(stored, drafts), many=True)
     return True
 
 
-def _insert(cursor, sql, postgres: bool, stored: list[StoredEvent], conn) -> None:
+def _insert(cursor, sql, postgres: bool, stored, drafts: _Drafts, conn) -> None:
     if postgres:
-        _execute(conn, cursor, sql["insert"], (stored[-1].hash, _pg_rows(stored)))
+        _execute(conn, cursor, sql["insert"], (stored[-1].hash, _pg_rows(stored, drafts)))
         return
-    _execute(conn, cursor, sql["insert"], _sqlite_rows(stored), many=True)
+    _execute(conn, cursor, sql["insert"], _sqlite_rows(stored, drafts), many=True)
     _execute(conn, cursor, sql["seal"], (stored[-1].hash,))
 
 
-def _pg_rows(stored: list[StoredEvent]) -> str:
-    return codec.dumps(
-        [
-            {
-                "position": e.position,
-                "stream_id": e.stream_id,
-                "version": e.version,
-                "type": e.type,
-                "schema_version": e.schema_version,
-                "data": e.data,
-                "metadata": e.metadata,
-                "event_id": e.event_id,
-                "recorded_at": e.recorded_at,
-                "hash": e.hash,
-            }
-            for e in stored
-        ]
+def _pg_rows(stored: list[StoredEvent], drafts: _Drafts) -> str:
+    """The rows as one JSON array for json_to_recordset, payloads spliced in as encoded."""
+    stamp, meta_json, stream_json = drafts.stamp, drafts.meta_json, drafts.stream_json
+    rows = ",".join(
+        f'{{"position":{e.position},"stream_id":{stream_json},"version":{e.version},'
+        f'"type":{t},"schema_version":{sv},"data":{data},"metadata":{meta_json},'
+        f'"event_id":"{e.event_id}","recorded_at":"{stamp}","hash":"{e.hash}"}}'
+        for e, (t, sv), data in zip(stored, drafts.types, drafts.data_json, strict=True)
     )
+    return f"[{rows}]"
 
 
-def _sqlite_rows(stored: list[StoredEvent]) -> list[tuple]:
+def _sqlite_rows(stored: list[StoredEvent], drafts: _Drafts) -> list[tuple]:
     # The text layout SQLAlchemy's SQLite DateTime writes and parses (UTC, no offset); one
     # append shares one timestamp.
-    recorded_at = iso(stored[0].recorded_at)[:-1].replace("T", " ")
-    dumps = codec.dumps
+    recorded_at, meta_json = drafts.stamp[:-1].replace("T", " "), drafts.meta_json
     return [
         (
             e.position,
@@ -226,13 +246,13 @@ def _sqlite_rows(stored: list[StoredEvent]) -> list[tuple]:
             e.version,
             e.type,
             e.schema_version,
-            dumps(e.data),
-            dumps(e.metadata),
+            data,
+            meta_json,
             e.event_id,
             recorded_at,
             e.hash,
         )
-        for e in stored
+        for e, data in zip(stored, drafts.data_json, strict=True)
     ]
 
 
@@ -260,15 +280,17 @@ def _execute(conn: Connection, cursor, statement: str, params, many: bool = Fals
 def _rows(conn: Connection, name: str, params) -> list[StoredEvent]:
     cursor, sql = _cursor(conn)
     rows = _execute(conn, cursor, sql[name], params).fetchall()
-    loads, utc = codec.loads, as_utc
+    loads, make = codec.loads, stored_event
     if conn.dialect.name == "sqlite":
+        # Stored as UTC without an offset; naming the offset is far cheaper than replace().
         parse = datetime.fromisoformat
         return [
-            StoredEvent(p, s, v, t, sv, loads(d), loads(m), i, parse(r).replace(tzinfo=UTC), h)
+            make(p, s, v, t, sv, loads(d), loads(m), i, parse(r + "+00:00"), h)
             for p, s, v, t, sv, d, m, i, r, h in rows
         ]
+    utc = as_utc
     return [
-        StoredEvent(p, s, v, t, sv, loads(d), loads(m), i, utc(r), h)
+        make(p, s, v, t, sv, loads(d), loads(m), i, utc(r), h)
         for p, s, v, t, sv, d, m, i, r, h in rows
     ]
 

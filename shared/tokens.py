@@ -31,6 +31,7 @@ LEEWAY_SECONDS = 30  # tolerate small clock skew between the minting host and ou
 IDP_ALGORITHMS = ("RS256", "ES256")  # what a bank IdP signs with; RSA or EC P-256 keys
 KEY_TYPES = {"RS256": ("RSA", None), "ES256": ("EC", "P-256")}
 JWKS_TIMEOUT_SECONDS = 5.0
+VERIFIED_CACHE_SIZE = 4096  # distinct live tokens a verifier keeps; more start it afresh
 
 
 class TokenError(ValueError):
@@ -249,6 +250,7 @@ class TokenVerifier:
         self.issuer = issuer
         self.audiences = [part.strip() for part in audience.split(",") if part.strip()]
         self.claim_names = claim_names or ClaimNames()
+        self._verified: dict[str, Verified] = {}
 
     @classmethod
     def from_settings(cls, settings, *, clock: Callable[[], float] = time.monotonic):
@@ -274,7 +276,31 @@ class TokenVerifier:
         )
 
     def verify(self, token: str) -> dict:
-        """The caller's claims (sub, role, police_unit, branch_id), or TokenError saying why."""
+        """The caller's claims (sub, role, police_unit, branch_id), or TokenError saying why.
+
+        A client sends the same token with every request, and checking a signature is most of
+        what authentication costs, so a verified token's claims are kept until it expires. A
+        kept IdP token is still looked up in the JWKS each time (cheap while the set is fresh):
+        if its key was withdrawn or rotated, it is verified afresh, or refused, as before.
+        """
+        verified = self._verified.get(token)
+        if verified is not None and verified.holds(self.keys):
+            return dict(verified.claims)
+        verified = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._forget_expired()
+        self._verified[token] = verified
+        return dict(verified.claims)
+
+    def _forget_expired(self) -> None:
+        now = time.time()
+        for token, verified in list(self._verified.items()):
+            if now >= verified.valid_until:
+                self._verified.pop(token, None)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:  # all still valid: start over
+            self._verified.clear()
+
+    def _verify(self, token: str) -> "Verified":
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -283,7 +309,8 @@ class TokenVerifier:
         if alg == ALGORITHM:
             if self.secret is None:
                 raise TokenError("HS256 tokens are not accepted here; use the identity provider's")
-            return decode_token(self.secret, token)
+            claims = decode_token(self.secret, token)
+            return Verified(claims, int(claims["exp"]) + LEEWAY_SECONDS)
         if alg not in IDP_ALGORITHMS:
             raise TokenError(f"algorithm {str(alg)[:20]!r} is not accepted")
         if self.keys is None:
@@ -291,9 +318,11 @@ class TokenVerifier:
         kid = header.get("kid")
         if kid is not None and (not isinstance(kid, str) or not kid):
             raise TokenError("the token's key id (kid) is not a non-empty string")
-        return self._idp_claims(token, alg, self.keys.key(kid, alg))
+        key = self.keys.key(kid, alg)
+        claims, expires = self._idp_claims(token, alg, key)
+        return Verified(claims, int(expires) + LEEWAY_SECONDS, alg, kid, key)
 
-    def _idp_claims(self, token: str, alg: str, key: jwt.PyJWK) -> dict:
+    def _idp_claims(self, token: str, alg: str, key: jwt.PyJWK) -> tuple[dict, float]:
         required = ["exp", "sub"] + ["iss"] * bool(self.issuer) + ["aud"] * bool(self.audiences)
         try:
             claims = jwt.decode(
@@ -318,7 +347,7 @@ class TokenVerifier:
         role = warden_role(role_value)
         if role is None:
             raise TokenError(f"no Warden role in the {names.role!r} claim")
-        return _checked_claims(
+        checked = _checked_claims(
             {
                 "sub": claims.get("sub"),
                 "role": role,
@@ -327,3 +356,25 @@ class TokenVerifier:
             },
             error=TokenError,
         )
+        return checked, claims["exp"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A token's checked claims, kept until `valid_until` (its `exp` plus the leeway).
+
+    `alg`, `kid` and `key` are an IdP token's: the key it was verified with must still be the
+    one the JWKS gives for its kid. PyJWT's other time checks (`nbf`, `iat`) only ever pass
+    for good once they have passed, so only expiry needs checking again.
+    """
+
+    claims: dict
+    valid_until: float
+    alg: str | None = None
+    kid: str | None = None
+    key: jwt.PyJWK | None = None
+
+    def holds(self, keys: JwksKeys | None) -> bool:
+        if time.time() >= self.valid_until:
+            return False  # verified afresh, so the caller hears "token expired"
+        return self.key is None or (keys is not None and keys.key(self.kid, self.alg) is self.key)

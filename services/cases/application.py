@@ -16,7 +16,15 @@ from services.cases.known_accounts import ACCOUNT_VIEW, KnownAccount, account_vi
 from services.cases.projections import projections
 from services.cases.rules import CaseRules
 from shared import eventstore
-from shared.application import Outcome, execute, execute_in
+from shared.application import (
+    Decided,
+    Outcome,
+    append_decided,
+    decide_on,
+    execute,
+    execute_in,
+    read_then_write,
+)
 from shared.db import read_transaction, write_transaction
 from shared.envelope import Context
 from shared.ids import new_id
@@ -57,30 +65,33 @@ def open_suspicious_account_case(
 ) -> Outcome:
     """Only on an account this service has heard of (else AccountNotKnown, a 404 to retry).
 
-    Nothing forgets an account, so the check and the new case's append need no shared lock.
+    Nothing forgets an account, so the check, on the read, holds at the append too.
     """
-    with write_transaction(engine) as conn:
-        if on_transaction is not None:
-            on_transaction(conn)
+    case_id = new_id("case_")
+
+    def read(conn: Connection) -> Decided:
         account = known_account(conn, body["account_id"])
         if not account.known:
             raise AccountNotKnown(body["account_id"])
         command = opening.suspicious_account(
-            new_id("case_"),
+            case_id,
             account.account_id,
             body["summary"],
             context.occurred_at,
             rules,
             customer_id=account.customer_id,
         )
-        return execute_in(
+        return decide_on(
             conn,
             CASE,
-            command.case_id,
+            case_id,
             lambda state: decisions.decide_open(state, command, context.occurred_at),
-            context,
-            projections,
         )
+
+    def write(conn: Connection, decided: Decided) -> Outcome:
+        return append_decided(conn, CASE, case_id, decided, context, projections)
+
+    return read_then_write(engine, read, write, on_transaction)
 
 
 def claim_case(engine, case_id: str, body: dict, context: Context, on_transaction=None):

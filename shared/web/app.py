@@ -26,6 +26,27 @@ from shared.web.state import WebState
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
+class WardenFlask(Flask):
+    """Flask, deciding once per function whether it is a coroutine function.
+
+    Flask asks `inspect.iscoroutinefunction` of every hook and view on every request: a dozen
+    hooks make that a noticeable share of a cheap request such as /healthz.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync_functions: dict = {}
+
+    def ensure_sync(self, func):
+        try:
+            return self._sync_functions[func]
+        except KeyError:
+            sync = self._sync_functions[func] = super().ensure_sync(func)
+            return sync
+        except TypeError:  # an unhashable callable: asked afresh, as Flask does
+            return super().ensure_sync(func)
+
+
 class WardenApi(Api):
     """flask-smorest's Api, documenting and answering errors as problem+json."""
 
@@ -55,7 +76,7 @@ def create_service_app(
     engine = engine or make_engine(settings.database_url)
     eventstore.create_schema(engine, spec.projections.metadata)
 
-    app = Flask(__name__)
+    app = WardenFlask(__name__)
     app.config.update(_api_config(spec, settings))
     state = WebState(spec=spec, settings=settings, engine=engine, log=log)
     app.extensions["warden"] = state

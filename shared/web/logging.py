@@ -3,6 +3,7 @@
 import logging
 import sys
 import time
+from datetime import UTC, datetime
 
 import orjson
 import structlog
@@ -58,7 +59,12 @@ def _incoming_correlation_id() -> str:
 
 
 def init_request_logging(app: Flask, log) -> None:
-    """Registered first, so the timer starts before authentication and the log line sees all."""
+    """Registered first, so the timer starts before authentication and the log line sees all.
+
+    The request line skips structlog's processor chain: it is written on every request, so
+    it is built here as the same JSON structlog would render (same keys, same order).
+    """
+    target = _stdlib_logger(log)
 
     @app.before_request
     def _start():
@@ -68,18 +74,58 @@ def init_request_logging(app: Flask, log) -> None:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        started = g.get("warden_started", time.perf_counter())
-        principal = g.get("warden_principal") or g.get("page_user")  # a token's or a page's
-        response.headers[CORRELATION_HEADER] = g.get("warden_correlation_id", "")
-        response.headers["X-Request-Id"] = g.get("warden_request_id", "")
-        log.info(
-            "request",
-            method=request.method,
-            path=request.path,
-            status=response.status_code,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            correlation_id=g.get("warden_correlation_id"),
-            request_id=g.get("warden_request_id"),
-            sub=principal.sub if principal else None,
-        )
+        state = g.__dict__  # one lookup of the proxy instead of one per attribute
+        started = state.get("warden_started") or time.perf_counter()
+        correlation = state.get("warden_correlation_id")
+        request_id = state.get("warden_request_id")
+        headers = response.headers
+        headers[CORRELATION_HEADER] = correlation or ""
+        headers["X-Request-Id"] = request_id or ""
+        if target is None:
+            _log_with(log, response, started, state, correlation, request_id)
+        elif target.isEnabledFor(logging.INFO):
+            principal = state.get("warden_principal") or state.get("page_user")
+            line = {
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "correlation_id": correlation,
+                "request_id": request_id,
+                "sub": principal.sub if principal else None,
+                "event": "request",
+                "level": "info",
+                "timestamp": _iso_now(),
+            }
+            # Logger.info would walk the stack for a caller nobody prints; the line is the same.
+            target.handle(
+                target.makeRecord(
+                    target.name, logging.INFO, __file__, 0, orjson.dumps(line).decode(), (), None
+                )
+            )
         return response
+
+
+def _stdlib_logger(log) -> logging.Logger | None:
+    """The stdlib logger behind a `make_logger` logger; None for any other (then structlog)."""
+    wrapped = getattr(log, "_logger", None)
+    return wrapped if isinstance(wrapped, logging.Logger) else None
+
+
+def _iso_now() -> str:
+    """structlog's TimeStamper(fmt="iso", utc=True)."""
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _log_with(log, response: Response, started: float, state: dict, correlation, request_id):
+    principal = state.get("warden_principal") or state.get("page_user")
+    log.info(
+        "request",
+        method=request.method,
+        path=request.path,
+        status=response.status_code,
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        correlation_id=correlation,
+        request_id=request_id,
+        sub=principal.sub if principal else None,
+    )

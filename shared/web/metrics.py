@@ -105,6 +105,8 @@ def init_metrics(app: Flask, registry: CollectorRegistry, engine: Engine, log) -
         registry=registry,
     )
 
+    count = request_counter(requests, durations)
+
     @app.before_request
     def _start_timer():
         g.warden_metrics_started = time.perf_counter()
@@ -112,11 +114,34 @@ def init_metrics(app: Flask, registry: CollectorRegistry, engine: Engine, log) -
     @app.after_request
     def _count(response: Response) -> Response:
         # The route template, not the path, keeps label cardinality bounded.
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        started = g.get("warden_metrics_started", time.perf_counter())
-        requests.labels(request.method, endpoint, str(response.status_code)).inc()
-        durations.labels(request.method, endpoint).observe(time.perf_counter() - started)
+        rule = request.url_rule
+        started = g.__dict__.get("warden_metrics_started") or time.perf_counter()
+        count(request.method, rule.rule if rule else "unmatched", response.status_code, started)
         return response
+
+
+def request_counter(requests: Counter, durations: Histogram):
+    """count(method, endpoint, status, started): one request into both metrics.
+
+    `labels()` takes a lock and builds the child's key on every call (and in multiprocess
+    mode finds its file), so each label set's children are looked up once and kept.
+    """
+    counters: dict[tuple, object] = {}
+    timers: dict[tuple, object] = {}
+
+    def count(method: str, endpoint: str, status: int, started: float) -> None:
+        key = (method, endpoint, status)
+        counter = counters.get(key)
+        if counter is None:
+            counter = counters[key] = requests.labels(method, endpoint, str(status))
+        timer_key = (method, endpoint)
+        timer = timers.get(timer_key)
+        if timer is None:
+            timer = timers[timer_key] = durations.labels(method, endpoint)
+        counter.inc()
+        timer.observe(time.perf_counter() - started)
+
+    return count
 
 
 def make_metrics_blueprint() -> Blueprint:

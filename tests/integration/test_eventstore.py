@@ -39,6 +39,37 @@ def test_append_returns_positions_versions_and_reads_back(engine):
     assert first[0].envelope()["actor"] == {"role": "system", "sub": "test"}
 
 
+def test_awkward_payloads_store_hash_and_read_back_exactly(engine):
+    """The append path writes the rows' and the hash's JSON itself; it must be orjson's."""
+    odd = 'quote " backslash \\ newline \n tab \t café 取款 \u2028 😀'
+    new = [
+        NewEvent(f"Noted {odd}", {"text": odd, "z": {"b": [1, 2.5, None, True], "a": {}}}),
+        NewEvent("Versioned", {}, schema_version=2),
+    ]
+    context = Context(Actor("teller", odd), datetime(2026, 1, 1, 8, tzinfo=UTC), odd, odd, {"k": 1})
+    with write_transaction(engine) as conn:
+        stored = eventstore.append(conn, f"s-{odd}", 0, new, context, "x")
+        stored += eventstore.append(conn, f"s-{odd}", 2, [NewEvent("Closed", {})], CTX, "x")
+    with engine.connect() as conn:
+        assert eventstore.read_stream(conn, f"s-{odd}") == stored
+    assert stored[0].metadata["actor"] == {"role": "teller", "sub": odd}
+    assert eventstore.verify(engine).ok
+
+
+def test_two_engines_appending_in_turn_keep_one_gapless_chain(engine, database_url):
+    """Each engine's remembered head goes stale when the other writes; appends still chain."""
+    other = make_engine(database_url)
+    try:
+        for n in range(3):
+            append(engine, f"a-{n}", 0, "Opened", "Noted")
+            append(other, f"b-{n}", 0, "Opened")
+    finally:
+        other.dispose()
+    with engine.connect() as conn:
+        assert [e.position for e in eventstore.read_after(conn, 0)] == list(range(1, 10))
+    assert eventstore.verify(engine).ok
+
+
 def test_stale_expected_version_raises_and_changes_nothing(engine):
     append(engine, "s-1", 0, "Opened")
     with pytest.raises(eventstore.ConcurrencyError):

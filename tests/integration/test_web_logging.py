@@ -46,3 +46,25 @@ def test_failed_requests_are_logged_too(client, caplog):
         client.get("/v1/notes/whoami")
     [line] = request_lines(caplog)
     assert (line["status"], line["sub"]) == (401, None)
+
+
+def test_the_request_line_is_what_structlog_would_render(client, caplog):
+    with caplog.at_level(logging.INFO, logger="warden"):
+        response = client.get("/healthz")
+    [record] = [r for r in caplog.records if r.getMessage().startswith('{"method"')]
+    line = json.loads(record.getMessage())
+    assert list(line) == [
+        "method", "path", "status", "duration_ms", "correlation_id", "request_id", "sub",
+        "event", "level", "timestamp",
+    ]  # fmt: skip
+    assert (line["path"], line["status"], line["sub"]) == ("/healthz", 200, None)
+    assert line["request_id"] == response.headers["X-Request-Id"]
+    assert (line["event"], line["level"], record.levelno) == ("request", "info", logging.INFO)
+    assert line["timestamp"].endswith("Z")
+    assert record.name == "warden.notes.web"
+
+
+def test_no_request_line_when_info_is_off(client, caplog):
+    with caplog.at_level(logging.WARNING, logger="warden"):
+        response = client.get("/healthz")
+    assert response.headers["X-Correlation-Id"] and not request_lines(caplog)

@@ -29,3 +29,13 @@ def test_ids_carry_the_creation_millisecond_and_sort_by_it():
 
 def test_ids_do_not_repeat():
     assert len({new_id() for _ in range(10_000)}) == 10_000
+
+
+def test_the_encoding_is_the_ulid_of_the_time_and_the_random_bits(monkeypatch):
+    pairs = [a + b for a in ALPHABET for b in ALPHABET]
+    for random_bits in (0, 1, 2**80 - 1, 0x0123_4567_89AB_CDEF_FEDC):
+        monkeypatch.setattr("shared.ids.os.urandom", lambda n, r=random_bits: r.to_bytes(n, "big"))
+        monkeypatch.setattr("shared.ids.time.time_ns", lambda: 1_767_225_600_123_456_789)
+        value = 1_767_225_600_123 << 80 | random_bits
+        assert new_id() == "".join(pairs[value >> s & 1023] for s in range(120, -1, -10))
+        assert decode(new_id()) == value

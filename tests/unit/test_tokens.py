@@ -1,11 +1,19 @@
 """Development tokens: what `warden token` mints, the web layer must accept, and nothing else."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
-from shared.tokens import ROLES, TokenError, decode_token, mint_token
+from shared.tokens import (
+    LEEWAY_SECONDS,
+    ROLES,
+    TokenError,
+    TokenVerifier,
+    decode_token,
+    mint_token,
+)
 
 SECRET = "unit-test-secret-of-32-bytes-or-more"
 
@@ -73,3 +81,34 @@ def test_unsigned_token_is_refused():
 def test_short_secret_is_refused():
     with pytest.raises(ValueError, match="32 bytes"):
         mint_token("short", "x", "teller")
+
+
+def test_a_verifier_checks_a_token_signature_once_while_it_is_valid(monkeypatch):
+    verifier = TokenVerifier(SECRET)
+    token = mint_token(SECRET, "t-042", "teller", branch_id="b-7")
+    first = verifier.verify(token)
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: pytest.fail("verified again"))
+    again = verifier.verify(token)
+    assert again == first and again["sub"] == "t-042"
+    again["sub"] = "someone else"  # a caller's copy: the kept claims stay as verified
+    assert verifier.verify(token)["sub"] == "t-042"
+
+
+def test_a_kept_token_is_refused_once_it_expires():
+    # exp is whole seconds: leave a little under a second of the leeway, wherever "now" falls.
+    time.sleep(1 - time.time() % 1 + 0.01)
+    issued = datetime.fromtimestamp(int(time.time()) - 3600 - LEEWAY_SECONDS + 1, UTC)
+    token = mint_token(SECRET, "t-042", "teller", ttl_seconds=3600, now=issued)
+    verifier = TokenVerifier(SECRET)
+    assert verifier.verify(token)["sub"] == "t-042"
+    time.sleep(1.1)
+    with pytest.raises(TokenError, match="expired"):
+        verifier.verify(token)
+
+
+def test_a_refused_token_is_refused_every_time():
+    verifier = TokenVerifier(SECRET)
+    forged = mint_token("another-secret-of-32-bytes-or-more!", "x", "auditor")
+    for _ in range(2):
+        with pytest.raises(TokenError, match="invalid token"):
+            verifier.verify(forged)
