@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from flask import jsonify
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert, text
 from web_support import bearer, make_app
@@ -39,6 +40,14 @@ def samples(client) -> dict:
 def test_healthz_is_ok_even_when_dependencies_are_down(make):
     response = make().test_client().get("/healthz")
     assert (response.status_code, response.get_json()) == (200, {"status": "ok"})
+    assert response.mimetype == "application/json"
+
+
+def test_healthz_answers_what_jsonify_would(make):
+    app = make()
+    with app.app_context():
+        expected = jsonify(status="ok").get_data()
+    assert app.test_client().get("/healthz").get_data() == expected
 
 
 def test_readyz_checks_the_database_and_schema_and_never_nats(make):
@@ -104,3 +113,15 @@ def test_each_app_has_its_own_registry(make):
     key = (("endpoint", "/healthz"), ("method", "GET"), ("status", "200"))
     assert samples(first)[("warden_http_requests_total", key)] == 1
     assert ("warden_http_requests_total", key) not in samples(second)
+
+
+def test_metrics_count_each_status_of_a_route_apart(make):
+    client = make().test_client()
+    for _ in range(3):
+        client.get("/v1/notes/whoami")  # 401: no token
+    client.get("/v1/notes/whoami", headers=bearer())
+    found = samples(client)
+    key = (("endpoint", "/v1/notes/whoami"), ("method", "GET"))
+    assert found[("warden_http_requests_total", (*key, ("status", "401")))] == 3
+    assert found[("warden_http_requests_total", (*key, ("status", "200")))] == 1
+    assert found[("warden_http_request_duration_seconds_count", key)] == 4
