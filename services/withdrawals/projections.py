@@ -165,20 +165,23 @@ def make_projections() -> Projections:
             update(appointments).where(appointments.c.id == data["appointment_id"]).values(values)
         )
 
+    insert_withdrawal = insert(withdrawals)  # built once: one per request
+
     @projections.on(*DECISION_EVENTS)
     def decided(conn, event):
         data = event.data
         copied = ("account_id", "customer_id", "currency", "channel", "purpose", "payee")
         copied += ("appointment_id", "branch_id", "status", "reasons", "decision")
         conn.execute(
-            insert(withdrawals).values(
-                id=data["withdrawal_id"],
+            insert_withdrawal,
+            {
+                "id": data["withdrawal_id"],
                 **{k: data[k] for k in copied},
-                amount=to_fen(data["amount"]),
-                requested_at=_at(event),
-                business_date=data["decision"]["inputs"]["business_date"],
-                updated_at=_at(event),
-            )
+                "amount": to_fen(data["amount"]),
+                "requested_at": _at(event),
+                "business_date": data["decision"]["inputs"]["business_date"],
+                "updated_at": _at(event),
+            },
         )
 
     @projections.on("WithdrawalCaseLinked")

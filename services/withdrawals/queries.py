@@ -1,8 +1,9 @@
 """Reads of the read models: snapshots for screening, rows for the API."""
 
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Select, Table, bindparam, select
 
 from services.withdrawals.snapshots import (
     AccountSnapshot,
@@ -18,9 +19,25 @@ def table(projections: Projections, name: str) -> Table:
     return projections.metadata.tables[f"wd_{name}"]
 
 
+@cache
+def _by_key(tbl: Table, key: str) -> Select:
+    """Built once per table and key: screening runs these on every request."""
+    return select(tbl).where(tbl.c[key] == bindparam("value"))
+
+
+@cache
+def _recent(tbl: Table) -> Select:
+    since = tbl.c.requested_at > bindparam("since")
+    return (
+        select(tbl)
+        .where(tbl.c.account_id == bindparam("account_id"), since)
+        .order_by(tbl.c.requested_at)
+    )
+
+
 def _row(conn: Connection, projections: Projections, name: str, key: str, value) -> dict | None:
-    tbl = table(projections, name)
-    row = conn.execute(select(tbl).where(tbl.c[key] == value)).mappings().first()
+    found = conn.execute(_by_key(table(projections, name), key), {"value": value})
+    row = found.mappings().first()
     return None if row is None else dict(row)
 
 
@@ -80,8 +97,8 @@ def recent_withdrawals(
     conn: Connection, projections: Projections, account_id: str, since: datetime
 ) -> list[PastWithdrawal]:
     """The account's requests made after `since`; iso() strings sort as the times they name."""
-    tbl = table(projections, "withdrawals")
-    query = select(tbl).where(tbl.c.account_id == account_id, tbl.c.requested_at > iso(since))
+    query = _recent(table(projections, "withdrawals"))
+    rows = conn.execute(query, {"account_id": account_id, "since": iso(since)})
     return [
         PastWithdrawal(
             withdrawal_id=row.id,
@@ -91,7 +108,7 @@ def recent_withdrawals(
             requested_at=datetime.fromisoformat(row.requested_at),
             business_date=date.fromisoformat(row.business_date),
         )
-        for row in conn.execute(query.order_by(tbl.c.requested_at))
+        for row in rows
     ]
 
 
