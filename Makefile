@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 4
 LOCAL_PG := postgresql://postgres@127.0.0.1:5432/postgres
 LOCAL_NATS := nats://127.0.0.1:4222
 
-.PHONY: install browser run test bench bench-pages bench-load lint format translations clean
+.PHONY: install browser run test bench bench-pages bench-load bench-healthz lint format translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ bench-pages: $(STAMP)
 # PostgreSQL too when BENCH_POSTGRES_URL is set. BENCH_LOAD_ARGS e.g. "--rates 25,50,100 --seconds 5".
 bench-load: $(STAMP)
 	$(PY) bench/load.py $(BENCH_LOAD_ARGS) $${BENCH_POSTGRES_URL:+--postgres $$BENCH_POSTGRES_URL}
+
+# GET /healthz of one web process beside bare Flask on the same gunicorn settings (closed loop).
+bench-healthz: $(STAMP)
+	$(PY) bench/healthz.py $(BENCH_HEALTHZ_ARGS)
 
 # lint-imports checks the import contracts in pyproject.toml (docs/architecture.md).
 lint: $(STAMP)

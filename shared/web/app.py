@@ -1,5 +1,7 @@
 """The app factory every service's `create_app` calls: one Flask app, built entirely here."""
 
+from inspect import iscoroutinefunction
+
 from flask import Flask, current_app, request
 from flask_smorest import Api
 from sqlalchemy import Engine
@@ -30,21 +32,29 @@ class WardenFlask(Flask):
     """Flask, deciding once per function whether it is a coroutine function.
 
     Flask asks `inspect.iscoroutinefunction` of every hook and view on every request: a dozen
-    hooks make that a noticeable share of a cheap request such as /healthz.
+    hooks make that a noticeable share of a cheap request such as /healthz. The answer is kept
+    per underlying function (a MethodView's method is bound to a new view on each request),
+    and only for a bounded number of them, so a callable made per request cannot grow it.
     """
+
+    KNOWN_FUNCTIONS = 1024
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._sync_functions: dict = {}
+        self._is_coroutine: dict = {}
 
     def ensure_sync(self, func):
+        known = self._is_coroutine
+        key = getattr(func, "__func__", func)
         try:
-            return self._sync_functions[func]
+            is_coroutine = known[key]
         except KeyError:
-            sync = self._sync_functions[func] = super().ensure_sync(func)
-            return sync
+            is_coroutine = iscoroutinefunction(func)
+            if len(known) < self.KNOWN_FUNCTIONS:
+                known[key] = is_coroutine
         except TypeError:  # an unhashable callable: asked afresh, as Flask does
             return super().ensure_sync(func)
+        return self.async_to_sync(func) if is_coroutine else func
 
 
 class WardenApi(Api):

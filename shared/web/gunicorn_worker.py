@@ -73,12 +73,14 @@ def honour_connection_close(app: Callable) -> Callable:
 
     def wrapped(environ: dict, start_response: Callable) -> Iterable[bytes]:
         def start(status: str, headers: list, exc_info=None):
-            if any(k.lower() == "connection" and "close" in v.lower() for k, v in headers):
-                # gthread passes Response.start_response; the response it is bound to
-                # decides the Connection header and whether the connection is reused.
-                response = getattr(start_response, "__self__", None)
-                if isinstance(response, Response):
-                    response.force_close()
+            for name, value in headers:  # a plain loop: this runs on every response
+                if name.lower() == "connection" and "close" in value.lower():
+                    # gthread passes Response.start_response; the response it is bound to
+                    # decides the Connection header and whether the connection is reused.
+                    response = getattr(start_response, "__self__", None)
+                    if isinstance(response, Response):
+                        response.force_close()
+                    break
             return start_response(status, headers, exc_info)
 
         return app(environ, start)

@@ -125,3 +125,19 @@ def test_metrics_count_each_status_of_a_route_apart(make):
     assert found[("warden_http_requests_total", (*key, ("status", "401")))] == 3
     assert found[("warden_http_requests_total", (*key, ("status", "200")))] == 1
     assert found[("warden_http_request_duration_seconds_count", key)] == 4
+
+
+def test_repeated_requests_leave_the_apps_per_function_cache_as_it_was(make):
+    """A MethodView's method is bound anew on every request; the cache keys its function."""
+    app = make()
+    client = app.test_client()
+
+    def requests():
+        assert client.get("/healthz").status_code == 200
+        assert client.post("/v1/notes/", json={"text": "hi"}, headers=bearer()).status_code == 201
+
+    requests()
+    known = len(app._is_coroutine)
+    for _ in range(5):
+        requests()
+    assert len(app._is_coroutine) == known
