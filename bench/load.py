@@ -195,6 +195,11 @@ def healthz():
 
 def _tree_cpu_seconds(roots: list[int]) -> float:
     """utime + stime of `roots` and all their descendants, from /proc."""
+    return sum(_cpu_by_tree({str(pid): pid for pid in roots}).values())
+
+
+def _cpu_by_tree(roots: dict[str, int]) -> dict[str, float]:
+    """utime + stime of each named root with all its descendants, from /proc."""
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
     tick = os.sysconf("SC_CLK_TCK")
@@ -209,15 +214,18 @@ def _tree_cpu_seconds(roots: list[int]) -> float:
         pid = int(entry)
         parents[pid] = int(fields[1])
         times[pid] = (int(fields[11]) + int(fields[12])) / tick
-    wanted = set(roots)
+    owner = {pid: name for name, pid in roots.items()}
     grew = True
     while grew:
         grew = False
         for pid, parent in parents.items():
-            if parent in wanted and pid not in wanted:
-                wanted.add(pid)
+            if parent in owner and pid not in owner:
+                owner[pid] = owner[parent]
                 grew = True
-    return sum(times.get(pid, 0.0) for pid in wanted)
+    totals = dict.fromkeys(roots, 0.0)
+    for pid, name in owner.items():
+        totals[name] += times.get(pid, 0.0)
+    return totals
 
 
 def _own_cpu_seconds() -> float:
@@ -253,10 +261,15 @@ def warden_system(var: Path, postgres: str | None):
 
 
 def warden_pids(system: System) -> list[int]:
-    pids = [p.pid for p in system.processes.values()]
+    return list(warden_roots(system).values())
+
+
+def warden_roots(system: System) -> dict[str, int]:
+    """Each process `warden up` started, by name (`withdrawals web`, `nats-server`...)."""
+    roots = {" ".join(key): p.pid for key, p in system.processes.items()}
     if system.nats and system.nats.process:
-        pids.append(system.nats.process.pid)
-    return pids
+        roots["nats-server"] = system.nats.process.pid
+    return roots
 
 
 @contextmanager
@@ -850,7 +863,7 @@ async def propagation(client, world: World, step: Step) -> dict:
     }
 
 
-async def run_target(target, rate, args, client, world, urls_minimal, pids, idle) -> dict:
+async def run_target(target, rate, args, client, world, urls_minimal, roots, idle) -> dict:
     kinds = [kind for kind, *_ in MIX]
     weights = [weight for _, weight, *_ in MIX]
     rng = random.Random(f"{target}-{rate}")
@@ -868,9 +881,10 @@ async def run_target(target, rate, args, client, world, urls_minimal, pids, idle
         body = withdrawal_body(world.everyday_account(), "100.00", "living_expenses")
         return "POST /write", await client.post(f"{urls_minimal}/write", json=body)
 
-    cpu_before, own_before = _tree_cpu_seconds(pids), _own_cpu_seconds()
+    by_before, own_before = _cpu_by_tree(roots), _own_cpu_seconds()
     step = await offer(rate, args.seconds, send, args.connections)
-    cpu = _tree_cpu_seconds(pids) - cpu_before
+    by_process = {name: spent - by_before[name] for name, spent in _cpu_by_tree(roots).items()}
+    cpu = sum(by_process.values())
     own = _own_cpu_seconds() - own_before
     answered = sum(len(v) for v in step.latency.values())
     everything = [x for v in step.latency.values() for x in v]
@@ -893,6 +907,11 @@ async def run_target(target, rate, args, client, world, urls_minimal, pids, idle
             max(cpu - idle * step.elapsed, 0.0) / max(answered, 1) * 1000, 3
         ),
         "system_cpu_seconds": round(cpu, 2),
+        # Where the CPU went: which process (and its children) spent how much per request.
+        "cpu_ms_per_request_by_process": {
+            name: round(spent / max(answered, 1) * 1000, 3)
+            for name, spent in sorted(by_process.items(), key=lambda item: -item[1])
+        },
         "generator_cpu_seconds": round(own, 2),
         "generator_lag_p50_ms": round(percentile(step.lag, 50) * 1000, 2),
         "generator_lag_p99_ms": round(percentile(step.lag, 99) * 1000, 2),
@@ -940,10 +959,10 @@ async def run_backend(backend: str, args, var: Path) -> dict:
                 for target in args.targets.split(","):
                     if target in stopped:
                         continue
-                    pids = [pid] if target.startswith("minimal") else warden_pids(system)
                     side = "minimal" if target.startswith("minimal") else "warden"
+                    roots = {"minimal": pid} if side == "minimal" else warden_roots(system)
                     result = await run_target(
-                        target, rate, args, client, world, url, pids, idle[side]
+                        target, rate, args, client, world, url, roots, idle[side]
                     )
                     print(
                         f"{backend}: {target} at {rate:g}/s p99 {result['all']['p99_ms']} ms "
@@ -1009,6 +1028,10 @@ def report_lines(backend: str, outcome: dict, args) -> list[str]:
                 f"{step['generator_lag_p99_ms'] if first else '':>8}"
             )
         pad = f"{'':<18} {'':>7}"
+        by_process = step.get("cpu_ms_per_request_by_process", {})
+        if len(by_process) > 1:
+            spent = ", ".join(f"{name} {ms}" for name, ms in by_process.items() if ms >= 0.05)
+            out.append(f"{pad} cpu ms/req by process: {spent}")
         for key, label in HOPS:
             if key in step:
                 hop = step[key]

@@ -92,9 +92,25 @@ class MessageProcessor:
 
     def process(self, subject: str, payload: bytes, attempt: int) -> Result:
         result = self._decide(subject, payload, attempt)
-        MESSAGES.labels(self.name, result.verdict.value).inc()
-        self.counts[result.verdict.value] = self.counts.get(result.verdict.value, 0) + 1
+        self._count(result.verdict)
         return result
+
+    def wants(self, subject: str) -> bool:
+        """Whether the subject's last token (the relay's event type) has a handler here.
+
+        Most of another service's events are not ours: the loop acknowledges those unread,
+        without a thread hop or a parse (a malformed body on such a subject is not ours either).
+        """
+        return subject.rpartition(".")[2] in self.handlers
+
+    def skip(self) -> Result:
+        """Count a message `wants` said no to, as `process` would have."""
+        self._count(Verdict.IGNORED)
+        return Result(Verdict.IGNORED)
+
+    def _count(self, verdict: "Verdict") -> None:
+        MESSAGES.labels(self.name, verdict.value).inc()
+        self.counts[verdict.value] = self.counts.get(verdict.value, 0) + 1
 
     def _decide(self, subject: str, payload: bytes, attempt: int) -> Result:
         try:
@@ -272,11 +288,14 @@ async def _drain_into(
             continue
         state.last_fetch_monotonic = time.monotonic()
         for msg in messages:
-            if msg.metadata.num_delivered > 1:
-                REDELIVERIES.labels(processor.name).inc()
-            result = await asyncio.to_thread(
-                processor.process, msg.subject, msg.data, msg.metadata.num_delivered
-            )
+            if processor.wants(msg.subject):
+                if msg.metadata.num_delivered > 1:
+                    REDELIVERIES.labels(processor.name).inc()
+                result = await asyncio.to_thread(
+                    processor.process, msg.subject, msg.data, msg.metadata.num_delivered
+                )
+            else:
+                result = processor.skip()
             if result.verdict is Verdict.RETRY:
                 await msg.nak(delay=result.delay)
             elif result.verdict is Verdict.DEAD:

@@ -27,10 +27,12 @@ def _by_key(tbl: Table, key: str) -> Select:
 
 @cache
 def _recent(tbl: Table) -> Select:
-    since = tbl.c.requested_at > bindparam("since")
+    """Only what screening adds up: the decision and the payee (JSON) stay unread."""
+    columns = ("id", "amount", "channel", "status", "requested_at", "business_date")
     return (
-        select(tbl)
-        .where(tbl.c.account_id == bindparam("account_id"), since)
+        select(*(tbl.c[name] for name in columns))
+        .where(tbl.c.account_id == bindparam("account_id"))
+        .where(tbl.c.requested_at > bindparam("since"))
         .order_by(tbl.c.requested_at)
     )
 

@@ -25,10 +25,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 
 from flask import Flask, Response, g, request
-from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shared.db import SharedTransaction, begin_shared, read_transaction, write_transaction
 from shared.envelope import as_utc
@@ -112,9 +114,7 @@ def _check_key() -> Response | None:
     g.warden_idempotency = pending
     state = web_state()
     with read_transaction(state.engine) as conn:
-        row = conn.execute(
-            select(keys).where(keys.c.scope == pending.scope, keys.c.key == key)
-        ).first()
+        row = conn.execute(_FIND, {"scope": pending.scope, "key": key}).first()
     if row is None or as_utc(row.created_at) <= state.clock() - RETENTION:
         g.warden_shared = begin_shared(state.engine)
         return None
@@ -142,23 +142,36 @@ def claim_in(conn: Connection) -> None:
 
 
 def _insert_record(conn: Connection, pending: PendingKey, now, **values) -> bool:
-    """Insert this key's record, replacing an expired one; False if a live one exists."""
-    where = and_(keys.c.scope == pending.scope, keys.c.key == pending.key)
-    conn.execute(delete(keys).where(where, keys.c.created_at <= now - RETENTION))
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                insert(keys).values(
-                    scope=pending.scope,
-                    key=pending.key,
-                    request_hash=pending.request_hash,
-                    created_at=now,
-                    **values,
-                )
-            )
-        return True
-    except IntegrityError:
-        return False
+    """Insert this key's record, replacing an expired one; False if a live one exists.
+
+    One statement: an insert that, on a record with this key, overwrites it only if it has
+    expired (so it returns no row when a live record stands).
+    """
+    row = {column: values.get(column) for column in _ANSWER_COLUMNS}
+    row.update(
+        scope=pending.scope,
+        key=pending.key,
+        request_hash=pending.request_hash,
+        created_at=now,
+        expired_before=now - RETENTION,
+    )
+    return conn.execute(_upsert(conn.dialect.name), row).first() is not None
+
+
+_ANSWER_COLUMNS = ("status_code", "response_body", "response_headers")
+_FIND = select(keys).where(keys.c.scope == bindparam("scope"), keys.c.key == bindparam("key"))
+
+
+@cache
+def _upsert(dialect: str):
+    """Built once per dialect: it runs on every keyed request. The columns are bound by name."""
+    statement = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(keys)
+    replaced = ("request_hash", "created_at", *_ANSWER_COLUMNS)
+    return statement.on_conflict_do_update(
+        index_elements=[keys.c.scope, keys.c.key],
+        set_={c: statement.excluded[c] for c in replaced},
+        where=keys.c.created_at <= bindparam("expired_before", type_=keys.c.created_at.type),
+    ).returning(keys.c.scope)
 
 
 @contextmanager
@@ -209,17 +222,26 @@ def _stored_values(response: Response) -> dict:
 
 def _save(engine: Engine, pending: PendingKey, values: dict, now) -> None:
     """Fill in our claim, or record the answer of a view that never claimed (e.g. a 422)."""
-    where = and_(keys.c.scope == pending.scope, keys.c.key == pending.key)
     with write_transaction(engine) as conn:
-        updated = conn.execute(
-            update(keys)
-            .where(where, keys.c.request_hash == pending.request_hash)
-            .where(keys.c.status_code.is_(None), keys.c.created_at > now - RETENTION)
-            .values(**values)
-        ).rowcount
+        params = {
+            **values,
+            "b_scope": pending.scope,
+            "b_key": pending.key,
+            "b_request_hash": pending.request_hash,
+            "expired_before": now - RETENTION,
+        }
+        updated = conn.execute(_FILL, params).rowcount
         if not updated:
             # If this finds a live record, a concurrent request answered first; that stands.
             _insert_record(conn, pending, now, **values)
+
+
+_FILL = (
+    update(keys)
+    .where(keys.c.scope == bindparam("b_scope"), keys.c.key == bindparam("b_key"))
+    .where(keys.c.request_hash == bindparam("b_request_hash"), keys.c.status_code.is_(None))
+    .where(keys.c.created_at > bindparam("expired_before", type_=keys.c.created_at.type))
+)
 
 
 def _end_shared(_exc: BaseException | None) -> None:

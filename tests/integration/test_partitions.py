@@ -263,7 +263,9 @@ def test_two_partitions_of_withdrawals_share_one_nats_and_stay_apart(
                 assert other not in {codec.loads(m.data)["stream_id"] for m in messages}
 
             # The downstream consumer reads both partitions through the aggregate stream.
-            assert await eventually(lambda: downstream_seen() == sorted([held_n, held_s]))
+            both = sorted([held_n, held_s])
+            arrived = await eventually(lambda: downstream_seen() == both, timeout=60)
+            assert arrived, await aggregate_state(js, stream_name(ns, "withdrawals"))
 
             # North's worker stops; south goes on handling its case, and ignores north's.
             await north.halt()
@@ -324,6 +326,17 @@ def test_two_partitions_of_withdrawals_share_one_nats_and_stay_apart(
     for partition in (north, south):
         partition.engine.dispose()
     downstream_engine.dispose()
+
+
+async def aggregate_state(js, aggregate: str) -> str:
+    """What the aggregate stream and its consumer hold, for a failure message."""
+    info = await js.stream_info(aggregate)
+    sources = [(s.name, s.lag, s.active, s.error) for s in info.sources or []]
+    consumers = [
+        (c.name, c.num_pending, c.num_ack_pending, c.delivered.stream_seq)
+        for c in [await js.consumer_info(aggregate, "observer-from-withdrawals")]
+    ]
+    return f"aggregate {aggregate}: {info.state.messages} messages, {sources=}, {consumers=}"
 
 
 async def eventually_async(check, timeout: float = 30.0) -> bool:

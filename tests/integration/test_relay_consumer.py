@@ -206,6 +206,36 @@ def test_duplicate_delivery_produces_one_effect(source, downstream, nats_url, na
     assert downstream.processor.counts == {"ack": 1, "duplicate": 1}
 
 
+def test_a_type_without_a_handler_is_acknowledged_unread_and_counted_as_ignored(
+    source, downstream, nats_url, nats_namespace
+):
+    """The subject names the type: another service's events that are not ours are not parsed,
+    so even a body that would be poison for a handled type is simply not ours."""
+    make_ledgers(source, 1)
+    with read_transaction(source) as conn:
+        opened, _ = eventstore.read_after(conn, 0)
+    subject = f"{nats_namespace}ledger.ledger"
+
+    async def scenario():
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        await messaging.ensure_stream(js, nats_namespace, "ledger")
+        try:
+            await js.publish(f"{subject}.LedgerAudited", b"{not json")
+            await js.publish(f"{subject}.LedgerOpened", codec.dumpb(opened.envelope()))
+            return await consume_all(
+                js, downstream, nats_namespace, lambda: len(downstream.effects()) == 1
+            )
+        finally:
+            await cleanup(js, nats_namespace)
+            await nc.close()
+
+    assert asyncio.run(scenario())
+    assert downstream.effects() == [opened.event_id]
+    assert downstream.dead_letters() == []
+    assert downstream.processor.counts == {"ignored": 1, "ack": 1}
+
+
 def test_poison_messages_are_parked_and_the_consumer_keeps_going(
     source, downstream, nats_url, nats_namespace
 ):
