@@ -234,7 +234,7 @@ def _own_cpu_seconds() -> float:
 
 
 @contextmanager
-def warden_system(var: Path, postgres: str | None):
+def warden_system(var: Path, postgres: str | None, web_workers: int = 1):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARDEN_")}
     env.update({"WARDEN_VAR_DIR": str(var), "WARDEN_JWT_SECRET": SECRET})
     env["WARDEN_LOG_LEVEL"] = "warning"
@@ -249,7 +249,7 @@ def warden_system(var: Path, postgres: str | None):
             created.append(database)
     var.mkdir(parents=True, exist_ok=True)
     log = open(var / "system.log", "wb")  # noqa: SIM115 - closed after the system stops
-    system = System(list(SERVICES), env, output=log, nats_port=nats_port)
+    system = System(list(SERVICES), env, web_workers, output=log, nats_port=nats_port)
     try:
         system.start()
         yield system
@@ -937,7 +937,7 @@ async def run_backend(backend: str, args, var: Path) -> dict:
     rates = [float(r) for r in args.rates.split(",")]
     holds_needed = int(sum(rates) * args.seconds * HOLD_SHARE * 1.5)
     with (
-        warden_system(var / "warden", postgres) as system,
+        warden_system(var / "warden", postgres, args.web_workers) as system,
         minimal_stack(var, postgres, args.minimal_workers, args.minimal_threads) as (url, pid),
     ):
         world = World(urls=system.urls)
@@ -1316,6 +1316,12 @@ def main() -> None:
         default=32,
         help="requests on the wire at once (the pool); more wait on the clock",
     )
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=1,
+        help="gunicorn workers per Warden web app (1, as `make run`; production's conf says 2)",
+    )
     parser.add_argument("--minimal-workers", type=int, default=2)
     parser.add_argument("--minimal-threads", type=int, default=4)
     parser.add_argument(
@@ -1358,6 +1364,7 @@ def main() -> None:
         backend: {
             "rates": args.rates,
             "seconds": args.seconds,
+            "web_workers": args.web_workers,
             "cpus": os.cpu_count(),
             "mix": {kind: weight for kind, weight, *_ in MIX},
             **summarize(outcome),

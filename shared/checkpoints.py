@@ -2,14 +2,15 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from shared.schema import checkpoints
 
+_GET = select(checkpoints.c.position).where(checkpoints.c.name == bindparam("b_name"))
+
 
 def get(conn: Connection, name: str) -> int:
-    value = conn.execute(select(checkpoints.c.position).where(checkpoints.c.name == name)).scalar()
-    return value or 0
+    return conn.execute(_GET, {"b_name": name}).scalar() or 0
 
 
 def put(conn: Connection, name: str, position: int) -> None:

@@ -36,6 +36,8 @@ class Settings:
     relay_poll_seconds: float = 0.05
     relay_lag_ready_limit: int = 10_000
     relay_lease_seconds: float = 10.0
+    # How often, at most, a busy relay records how far it has published (shared/relay.py).
+    relay_checkpoint_seconds: float = 0.25
     # The worker's own HTTP port for the orchestrator: GET /healthz (NATS connected, relay and
     # consumers running) and GET /metrics (its counters). 0: no health server.
     # WARDEN_<SERVICE>_WORKER_HEALTH_PORT, since several workers share a host under `warden up`.
@@ -213,6 +215,7 @@ POSITIVE = (
     "relay_poll_seconds",
     "relay_lag_ready_limit",
     "relay_lease_seconds",
+    "relay_checkpoint_seconds",
     "consumer_max_attempts",
     "consumer_wait_attempts",
     "consumer_ack_wait_seconds",

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.db import write_transaction
@@ -40,11 +40,16 @@ def try_acquire(engine: Engine, name: str, holder: str, ttl_seconds: float) -> b
         return False  # another worker inserted the row first
 
 
+_HELD = (
+    select(leases.c.holder, leases.c.expires_at)
+    .where(leases.c.name == bindparam("b_name"))
+    .with_for_update()
+)
+
+
 def assert_held(conn: Connection, name: str, holder: str) -> None:
     """Fence a write: inside the caller's transaction, fail if the lease is not ours."""
-    row = conn.execute(
-        select(leases.c.holder, leases.c.expires_at).where(leases.c.name == name).with_for_update()
-    ).first()
+    row = conn.execute(_HELD, {"b_name": name}).first()
     if row is None or row.holder != holder or as_utc(row.expires_at) <= datetime.now(UTC):
         raise LeaseLost(name)
 

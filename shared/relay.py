@@ -1,7 +1,10 @@
 """The outbox relay: publish the service's log to JetStream in order, then move the checkpoint.
 
-A crash between publish and checkpoint re-publishes at most one batch; JetStream drops
-those as duplicates (Nats-Msg-Id = event_id) and consumers' inboxes catch any that slip by.
+While it holds the lease the relay keeps its place in memory and records it in the database
+at most every `relay_checkpoint_seconds` (and on stop), so a busy log costs one read and one
+publish per round, not a write too. A crash re-publishes
+what went out since the last record, at most that interval's events and a batch; JetStream
+drops those as duplicates (Nats-Msg-Id = event_id) and consumers' inboxes catch any that slip by.
 """
 
 import asyncio
@@ -42,6 +45,10 @@ class Relay:
         self.lease_ttl = lease_ttl or settings.relay_lease_seconds
         self.stream = settings.stream_name()
         self.published = 0
+        self.checkpoint_every = settings.relay_checkpoint_seconds
+        self._position: int | None = None  # published up to here; None: read the checkpoint
+        self._saved: int | None = None  # the checkpoint as last read or written
+        self._saved_at = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish while holding the lease; wake on NOTIFY (PostgreSQL) or short polls (SQLite)."""
@@ -59,18 +66,26 @@ class Relay:
                         lease.try_acquire, self.engine, LEASE, self.holder, self.lease_ttl
                     ):
                         held_until = 0.0
+                        self._forget()  # another relay may move the checkpoint meanwhile
                         await _wait(stop, self.lease_ttl / 2)
                         continue
                     held_until = time.monotonic() + self.lease_ttl
+                wait = poll
                 try:
-                    sent = await self.pump_once()
+                    sent = await self.pump_once(save=self._checkpoint_due())
+                    if sent == 0 and self._position != self._saved:
+                        if self._checkpoint_due():
+                            await self._save()
+                        else:  # idle with a place unrecorded: record it when due
+                            wait = min(poll, self._until_due())
                 except Exception:
                     log.exception("relay round failed; retrying")
+                    self._forget()
                     sent = 0
                     await _wait(stop, 1.0)
                 if sent == 0:
                     wake.clear()
-                    await _wait_any(stop, wake, poll)
+                    await _wait_any(stop, wake, wait)
             await self._flush(held_until)
         finally:
             if listener:
@@ -84,28 +99,53 @@ class Relay:
         for a bounded time; whatever is left goes out with the next relay to hold the lease."""
         deadline = min(time.monotonic() + self.publish_timeout, held_until)
         try:
-            while time.monotonic() < deadline and await self.pump_once():
+            while time.monotonic() < deadline and await self.pump_once(save=False):
                 pass
+            if self._position != self._saved:
+                await self._save()
         except Exception as exc:
             log.warning("relay stopped with events unpublished; the next one sends them: %s", exc)
 
-    async def pump_once(self) -> int:
-        """Publish one batch after the checkpoint; return how many events were confirmed."""
+    async def pump_once(self, save: bool = True) -> int:
+        """Publish one batch after where it got to; return how many events were confirmed.
+
+        `save`: record the new position as the checkpoint now (the loop defers it when busy).
+        """
         batch = await asyncio.to_thread(self._next_batch)
         if not batch:
             return 0
         confirmed = await self._publish(batch)
         if confirmed:
-            await asyncio.to_thread(self._save_checkpoint, confirmed[-1].position)
+            self._position = confirmed[-1].position
             self.published += len(confirmed)
+            if save:
+                await self._save()
         if len(confirmed) < len(batch):
             raise RuntimeError(f"{len(batch) - len(confirmed)} publishes were not acknowledged")
         return len(confirmed)
 
     def _next_batch(self) -> list[StoredEvent]:
         with read_transaction(self.engine) as conn:
-            after = checkpoints.get(conn, CHECKPOINT)
-            return eventstore.read_after(conn, after, self.settings.relay_batch_size)
+            if self._position is None:
+                self._position = self._saved = checkpoints.get(conn, CHECKPOINT)
+            return eventstore.read_after(conn, self._position, self.settings.relay_batch_size)
+
+    def _checkpoint_due(self) -> bool:
+        return self._until_due() <= 0
+
+    def _until_due(self) -> float:
+        return self._saved_at + self.checkpoint_every - time.monotonic()
+
+    def _forget(self) -> None:
+        """Lost the lease or a round: read the checkpoint again before the next batch."""
+        self._position = self._saved = None
+
+    async def _save(self) -> None:
+        position = self._position
+        if position is None:
+            return
+        await asyncio.to_thread(self._save_checkpoint, position)
+        self._saved, self._saved_at = position, time.monotonic()
 
     async def _publish(self, batch: list[StoredEvent]) -> list[StoredEvent]:
         """Publish all, wait a bounded time for acks, return the acknowledged prefix.

@@ -1,6 +1,7 @@
 """The relay and consumers against a real JetStream: nothing lost, nothing twice, poison parked."""
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import nats
@@ -135,6 +136,44 @@ def test_relay_publishes_in_order_with_msg_id_then_moves_checkpoint(
     assert [r[0] for r in received] == [f"{nats_namespace}ledger.ledger.{e.type}" for e in log]
     assert [r[1] for r in received] == [e.event_id for e in log]
     assert [r[2] for r in received] == [e.envelope() for e in log]
+
+
+def test_a_busy_relay_records_its_checkpoint_when_due_not_every_round(
+    source, nats_url, nats_namespace
+):
+    make_ledgers(source, 5)  # 10 events: five rounds of two
+    settings = replace(
+        settings_for(nats_url, nats_namespace), relay_batch_size=2, relay_checkpoint_seconds=1
+    )
+    saved = []
+
+    class CountingRelay(Relay):
+        def _save_checkpoint(self, position):
+            saved.append(position)
+            super()._save_checkpoint(position)
+
+    async def scenario():
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        await messaging.ensure_stream(js, nats_namespace, "ledger")
+        stop = asyncio.Event()
+        relay = CountingRelay(source, js, settings, "me")
+        task = asyncio.create_task(relay.run(stop))
+        try:
+            return await eventually(lambda: saved[-1:] == [10], 30)
+        finally:
+            stop.set()
+            await task
+            await cleanup(js, nats_namespace)
+            await nc.close()
+
+    assert asyncio.run(scenario())
+    # Due at the first round, then not for a second: the five rounds took less, so the rest
+    # is recorded once, when it fell due while the relay was idle.
+    assert saved == [2, 10]
+    with read_transaction(source) as conn:
+        where = checkpoints.c.name == CHECKPOINT
+        assert conn.execute(select(checkpoints.c.position).where(where)).scalar() == 10
 
 
 def test_relay_killed_between_publish_and_checkpoint_gives_effects_once(
