@@ -201,7 +201,7 @@ def _answer(response: Response) -> Response:
     state = web_state()
     try:
         if _storable(pending, response):
-            _save(state.engine, pending, _stored_values(response), state.clock())
+            _save(shared.connection(), pending, _stored_values(response), state.clock())
         shared.finish(commit=keep)
     except Exception:  # nothing was committed, or all of it was: either way the retry is right
         state.log.exception("idempotency_store_failed", scope=pending.scope, key=pending.key)
@@ -220,20 +220,21 @@ def _stored_values(response: Response) -> dict:
     }
 
 
-def _save(engine: Engine, pending: PendingKey, values: dict, now) -> None:
-    """Fill in our claim, or record the answer of a view that never claimed (e.g. a 422)."""
-    with write_transaction(engine) as conn:
-        params = {
-            **values,
-            "b_scope": pending.scope,
-            "b_key": pending.key,
-            "b_request_hash": pending.request_hash,
-            "expired_before": now - RETENTION,
-        }
-        updated = conn.execute(_FILL, params).rowcount
-        if not updated:
-            # If this finds a live record, a concurrent request answered first; that stands.
-            _insert_record(conn, pending, now, **values)
+def _save(conn: Connection, pending: PendingKey, values: dict, now) -> None:
+    """Fill in our claim, or record the answer of a view that never claimed (e.g. a 422).
+
+    In the shared transaction itself, not a savepoint of it: if this fails, nothing commits.
+    """
+    params = {
+        **values,
+        "b_scope": pending.scope,
+        "b_key": pending.key,
+        "b_request_hash": pending.request_hash,
+        "expired_before": now - RETENTION,
+    }
+    if not conn.execute(_FILL, params).rowcount:
+        # If this finds a live record, a concurrent request answered first; that stands.
+        _insert_record(conn, pending, now, **values)
 
 
 _FILL = (
