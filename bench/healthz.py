@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from proc_cpu import tree_cpu_seconds  # noqa: E402
+
 from shared.children import die_with_parent  # noqa: E402
 from shared.ports import free_ports, wait_for_port  # noqa: E402
 
@@ -96,30 +98,6 @@ def bare(var: Path, port: int, workers: int, threads: int) -> subprocess.Popen:
         "--keep-alive", "5", "bare_app:app",
     ]  # fmt: skip
     return start(command, var, dict(os.environ), var / "bare.log")
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """utime + stime of `root` and its descendants, from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parents, times = {}, {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2 :].split()
-        parents[int(entry)] = int(fields[1])
-        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
-    wanted, grew = {root}, True
-    while grew:
-        grew = False
-        for pid, parent in parents.items():
-            if parent in wanted and pid not in wanted:
-                wanted.add(pid)
-                grew = True
-    return sum(times.get(pid, 0.0) for pid in wanted)
 
 
 def drive_wrk(url: str, seconds: float, connections: int) -> tuple[int, int]:

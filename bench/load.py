@@ -83,6 +83,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from proc_cpu import cpu_by_tree, tree_cpu_seconds  # noqa: E402
+
 from shared.children import die_with_parent  # noqa: E402
 from shared.cli import SERVICES  # noqa: E402
 from shared.ports import free_ports, wait_for_port  # noqa: E402
@@ -191,41 +193,6 @@ def healthz():
 
 
 # ---------------------------------------------------------------- processes and their CPU
-
-
-def _tree_cpu_seconds(roots: list[int]) -> float:
-    """utime + stime of `roots` and all their descendants, from /proc."""
-    return sum(_cpu_by_tree({str(pid): pid for pid in roots}).values())
-
-
-def _cpu_by_tree(roots: dict[str, int]) -> dict[str, float]:
-    """utime + stime of each named root with all its descendants, from /proc."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2 :].split()
-        pid = int(entry)
-        parents[pid] = int(fields[1])
-        times[pid] = (int(fields[11]) + int(fields[12])) / tick
-    owner = {pid: name for name, pid in roots.items()}
-    grew = True
-    while grew:
-        grew = False
-        for pid, parent in parents.items():
-            if parent in owner and pid not in owner:
-                owner[pid] = owner[parent]
-                grew = True
-    totals = dict.fromkeys(roots, 0.0)
-    for pid, name in owner.items():
-        totals[name] += times.get(pid, 0.0)
-    return totals
 
 
 def _own_cpu_seconds() -> float:
@@ -826,9 +793,9 @@ def hop_figures(sampled: int, hops: list[float]) -> dict:
 
 async def idle_cpu_rate(pids: list[int], seconds: float = 3.0) -> float:
     """CPU seconds per second the processes burn with no requests (polling, timers)."""
-    before = _tree_cpu_seconds(pids)
+    before = tree_cpu_seconds(*pids)
     await asyncio.sleep(seconds)
-    return (_tree_cpu_seconds(pids) - before) / seconds
+    return (tree_cpu_seconds(*pids) - before) / seconds
 
 
 async def settle(pids: list[int], idle: float, limit: float = 60.0) -> float:
@@ -881,9 +848,9 @@ async def run_target(target, rate, args, client, world, urls_minimal, roots, idl
         body = withdrawal_body(world.everyday_account(), "100.00", "living_expenses")
         return "POST /write", await client.post(f"{urls_minimal}/write", json=body)
 
-    by_before, own_before = _cpu_by_tree(roots), _own_cpu_seconds()
+    by_before, own_before = cpu_by_tree(roots), _own_cpu_seconds()
     step = await offer(rate, args.seconds, send, args.connections)
-    by_process = {name: spent - by_before[name] for name, spent in _cpu_by_tree(roots).items()}
+    by_process = {name: spent - by_before[name] for name, spent in cpu_by_tree(roots).items()}
     cpu = sum(by_process.values())
     own = _own_cpu_seconds() - own_before
     answered = sum(len(v) for v in step.latency.values())
