@@ -7,6 +7,7 @@ from services.withdrawals import application, queries
 from services.withdrawals.appointments import Booking
 from services.withdrawals.domain import InvalidInput, InvalidTransition, UnknownAggregate
 from services.withdrawals.rules import load_rules
+from services.withdrawals.rules_api import make_rules_blueprint
 from services.withdrawals.schemas import (
     APPOINTMENT_EXAMPLE,
     WITHDRAWAL_EXAMPLE,
@@ -43,7 +44,7 @@ RULES_KEY = "withdrawals.rules"
 
 
 def make_blueprints() -> list[ApiBlueprint]:
-    return [_appointments(), _withdrawals()]
+    return [_appointments(), _withdrawals(), make_rules_blueprint(_service)]
 
 
 def _service() -> application.Service:

@@ -1,13 +1,14 @@
 """One function per command: read and decide, then append and project in one short write
 transaction (shared.application.read_then_write)."""
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, Engine
 
-from services.withdrawals import queries
+from services.withdrawals import queries, rule_versions
 from services.withdrawals.appointments import (
     APPOINTMENT,
     Booking,
@@ -22,7 +23,9 @@ from services.withdrawals.domain import (
     decide_payout,
     decide_request,
 )
-from services.withdrawals.rules import Rules
+from services.withdrawals.rule_version_projection import active_version
+from services.withdrawals.rule_versions import RULES_VERSION
+from services.withdrawals.rules import Rules, parse_rules
 from services.withdrawals.screening import lookback_start, screen
 from services.withdrawals.snapshots import WithdrawalRequest
 from shared import eventstore, guards
@@ -64,6 +67,26 @@ def screening_guard(account_id: str) -> str:
     return f"withdrawals-screening:{account_id}"
 
 
+_parsed_versions: "weakref.WeakKeyDictionary[Engine, dict[str, Rules]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def rules_in_force(conn: Connection, svc: Service, now) -> Rules:
+    """The approved rules version in effect at `now`, else the rules file (the seed).
+
+    A version's configuration never changes once proposed, so each is parsed once per engine.
+    """
+    found = active_version(conn, svc.projections.metadata.tables["wd_rule_versions"], now)
+    if found is None:
+        return svc.rules
+    version, config = found
+    parsed = _parsed_versions.setdefault(svc.engine, {})
+    if version not in parsed:
+        parsed[version] = parse_rules(config)
+    return parsed[version]
+
+
 def _screen(conn: Connection, svc: Service, request: WithdrawalRequest, now) -> _Screened:
     account = queries.account_snapshot(conn, svc.projections, request.account_id)
     customer = account and queries.customer_snapshot(conn, svc.projections, account.customer_id)
@@ -77,9 +100,10 @@ def _screen(conn: Connection, svc: Service, request: WithdrawalRequest, now) -> 
     # Read before the requests it covers: on PostgreSQL each read sees what has committed by
     # then, so a request recorded after this read moves the guard even if the next one saw it.
     guard_version = guards.version(conn, screening_guard(request.account_id))
-    since = lookback_start(svc.rules, now, svc.timezone)
+    rules = rules_in_force(conn, svc, now)
+    since = lookback_start(rules, now, svc.timezone)
     recent = queries.recent_withdrawals(conn, svc.projections, request.account_id, since)
-    decision = screen(request, account, customer, recent, appointment, svc.rules, now, svc.timezone)
+    decision = screen(request, account, customer, recent, appointment, rules, now, svc.timezone)
     return _Screened(decision, customer, appointment and appointment.status, guard_version)
 
 
@@ -223,3 +247,51 @@ def cancel_appointment(
     return _on_one_stream(
         svc, APPOINTMENT, appointment_id, decide, context, on_transaction, queries.appointment_row
     )
+
+
+# Rules versions (services/withdrawals/rule_versions.py)
+
+
+def _on_version(svc: Service, version: str, decide, context: Context, on_transaction) -> dict:
+    def write(conn: Connection, decided: Decided) -> dict:
+        append_decided(conn, RULES_VERSION, stream, decided, context, svc.projections)
+        return queries.rule_version_row(conn, svc.projections, version)
+
+    stream = rule_versions.stream_id(version)
+    return read_then_write(
+        svc.engine,
+        lambda conn: decide_on(conn, RULES_VERSION, stream, decide),
+        write,
+        on_transaction,
+    )
+
+
+def propose_rules_version(
+    svc: Service, version: str, config: dict, reason: str, context: Context, on_transaction=None
+) -> dict:
+    def decide(state):
+        return rule_versions.decide_propose(
+            state, version, config, reason, context.actor.sub, svc.rules.version
+        )
+
+    return _on_version(svc, version, decide, context, on_transaction)
+
+
+def approve_rules_version(
+    svc: Service, version: str, reason: str, activates_at, context: Context, on_transaction=None
+) -> dict:
+    def decide(state):
+        return rule_versions.decide_approve(
+            state, context.actor.sub, reason, activates_at, context.occurred_at
+        )
+
+    return _on_version(svc, version, decide, context, on_transaction)
+
+
+def reject_rules_version(
+    svc: Service, version: str, reason: str, context: Context, on_transaction=None
+) -> dict:
+    def decide(state):
+        return rule_versions.decide_reject(state, context.actor.sub, reason)
+
+    return _on_version(svc, version, decide, context, on_transaction)

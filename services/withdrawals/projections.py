@@ -2,6 +2,7 @@
 
 from sqlalchemy import JSON, BigInteger, Column, Connection, Index, String, Table, insert, update
 
+from services.withdrawals.rule_version_projection import add_rule_versions
 from shared.envelope import StoredEvent
 from shared.money import to_fen
 from shared.projections import Projections
@@ -114,6 +115,7 @@ def _at(event: StoredEvent) -> str:
 
 def make_projections() -> Projections:
     projections = Projections()
+    add_rule_versions(projections)
     tables = _tables(projections)
     accounts, customers = tables["accounts"], tables["customers"]
     case_accounts = tables["case_accounts"]

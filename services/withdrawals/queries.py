@@ -142,3 +142,14 @@ def withdrawal_page(
 def case_account(conn: Connection, projections: Projections, case_id: str) -> str | None:
     row = _row(conn, projections, "case_accounts", "case_id", case_id)
     return None if row is None else row["account_id"]
+
+
+def rule_version_row(conn: Connection, projections: Projections, version: str) -> dict | None:
+    return _row(conn, projections, "rule_versions", "version", version)
+
+
+def rule_version_rows(conn: Connection, projections: Projections) -> list[dict]:
+    """Every proposed version, oldest proposal first."""
+    tbl = table(projections, "rule_versions")
+    query = select(tbl).order_by(tbl.c.proposed_at, tbl.c.version)
+    return [dict(row) for row in conn.execute(query).mappings()]

@@ -47,6 +47,11 @@ def load_rules(path: str | Path = "") -> Rules:
     return read_rules_file(path or PACKAGED_RULES, parse_rules)
 
 
+def seed_config(path: str | Path = "") -> dict:
+    """The rules file as it is written (its tables as nested dicts), for showing and diffing."""
+    return read_rules_file(path or PACKAGED_RULES, lambda raw: raw)
+
+
 def parse_rules(raw: dict) -> Rules:
     def get(dotted: str, kind: type):
         value = raw
