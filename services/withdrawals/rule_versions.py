@@ -86,7 +86,7 @@ def _reviewable(state: RulesVersion, by: str) -> None:
     if state.status is None:
         raise UnknownAggregate("no such rules version")
     if state.status != "proposed":
-        raise InvalidTransition(f"a {state.status} rules version cannot be reviewed again")
+        raise InvalidTransition(f"rules version {state.version} is {state.status} already")
     if by == state.proposed_by:
         raise NotYourApproval(
             "A rules version is approved or rejected by a supervisor other than its proposer."
