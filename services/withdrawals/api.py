@@ -5,7 +5,7 @@ from flask.views import MethodView
 
 from services.withdrawals import application, queries
 from services.withdrawals.appointments import Booking
-from services.withdrawals.domain import InvalidInput, InvalidTransition, UnknownAggregate
+from services.withdrawals.problems import domain_problems
 from services.withdrawals.rules import load_rules
 from services.withdrawals.rules_api import make_rules_blueprint
 from services.withdrawals.schemas import (
@@ -30,7 +30,7 @@ from shared.web.history import HistorySchema, history
 from shared.web.idempotency import claim_in
 from shared.web.json_bodies import ApiBlueprint
 from shared.web.pagination import decode_cursor, page
-from shared.web.problems import Problem, problem_response
+from shared.web.problems import Problem
 from shared.web.state import web_state
 
 WRITERS = ("teller", "system")
@@ -86,22 +86,9 @@ def _visible_row(row: dict | None, kind: str, key: str) -> dict:
     return row
 
 
-def _domain_problems(blp: ApiBlueprint) -> None:
-    blp.register_error_handler(
-        UnknownAggregate, lambda e: problem_response(Problem(404, detail=f"{str(e).capitalize()}."))
-    )
-    blp.register_error_handler(
-        InvalidTransition,
-        lambda e: problem_response(Problem(409, detail=f"{str(e).capitalize()}.")),
-    )
-    blp.register_error_handler(
-        InvalidInput, lambda e: problem_response(Problem(422, errors={e.field: [e.message]}))
-    )
-
-
 def _appointments() -> ApiBlueprint:
     blp = ApiBlueprint("appointments", __name__, url_prefix="/v1/appointments")
-    _domain_problems(blp)
+    domain_problems(blp)
 
     @blp.route("", methods=["POST"])
     @requires(*WRITERS)
@@ -163,7 +150,7 @@ def _appointments() -> ApiBlueprint:
 
 def _withdrawals() -> ApiBlueprint:
     blp = ApiBlueprint("withdrawals", __name__, url_prefix="/v1/withdrawals")
-    _domain_problems(blp)
+    domain_problems(blp)
 
     @blp.route("")
     class Withdrawals(MethodView):

@@ -4,7 +4,7 @@ from flask import current_app
 from flask.views import MethodView
 
 from services.withdrawals import application, queries
-from services.withdrawals.domain import InvalidInput, InvalidTransition, UnknownAggregate
+from services.withdrawals.problems import domain_problems
 from services.withdrawals.rule_version_projection import active_version
 from services.withdrawals.rule_version_schemas import (
     ApprovalIn,
@@ -37,16 +37,7 @@ def make_rules_blueprint(service) -> ApiBlueprint:
     blp.register_error_handler(
         NotYourApproval, lambda e: problem_response(Problem(403, detail=str(e)))
     )
-    blp.register_error_handler(
-        UnknownAggregate, lambda e: problem_response(Problem(404, detail=f"{str(e).capitalize()}."))
-    )
-    blp.register_error_handler(
-        InvalidTransition,
-        lambda e: problem_response(Problem(409, detail=f"{str(e).capitalize()}.")),
-    )
-    blp.register_error_handler(
-        InvalidInput, lambda e: problem_response(Problem(422, errors={e.field: [e.message]}))
-    )
+    domain_problems(blp)
 
     def seed(svc) -> dict:
         """The rules file as a version: it screens until an approved version takes effect."""
