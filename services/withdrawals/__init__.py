@@ -5,6 +5,7 @@ from services.withdrawals.handlers import make_subscriptions
 from services.withdrawals.metrics import read_model_metrics
 from services.withdrawals.projections import make_projections
 from services.withdrawals.rules import load_rules
+from services.withdrawals.timers import rules_activation
 from shared.config import Settings, load_settings
 from shared.service import ServiceSpec
 
@@ -25,6 +26,7 @@ def service_spec(settings: Settings | None = None) -> ServiceSpec:
         blueprints=make_blueprints,
         subscriptions=make_subscriptions(projections),
         metrics=read_model_metrics,
+        timers=(rules_activation(projections),),
     )
 
 

@@ -8,8 +8,10 @@ from sqlalchemy import (
     Index,
     String,
     Table,
+    and_,
     bindparam,
     insert,
+    or_,
     select,
     update,
 )
@@ -36,6 +38,8 @@ def add_rule_versions(projections: Projections) -> Table:
         # The approval's log position: of two versions taking effect at one moment, the later
         # approval wins.
         Column("approved_position", BigInteger),
+        Column("activated_at", String(40)),  # recorded by the timer once it took effect
+        Column("replaced", String(40)),
         Index("ix_wd_rule_versions_active", "status", "activates_at", "approved_position"),
     )
 
@@ -70,7 +74,41 @@ def add_rule_versions(projections: Projections) -> Table:
             values.update(activates_at=data["activates_at"], approved_position=event.position)
         conn.execute(update(versions).where(versions.c.version == data["version"]).values(values))
 
+    @projections.on("RulesVersionActivated")
+    def activated(conn: Connection, event: StoredEvent) -> None:
+        data = event.data
+        values = {"activated_at": data["activated_at"], "replaced": data["replaced"]}
+        conn.execute(update(versions).where(versions.c.version == data["version"]).values(values))
+
     return versions
+
+
+def due_activations(conn: Connection, versions: Table, now) -> list[tuple[str, str, int]]:
+    """Approved versions whose moment has come and whose taking effect is not recorded yet:
+    (version, activates_at, approved_position), in the order they took effect."""
+    query = (
+        select(versions.c.version, versions.c.activates_at, versions.c.approved_position)
+        .where(versions.c.status == "approved", versions.c.activated_at.is_(None))
+        .where(versions.c.activates_at <= iso(now))
+        .order_by(versions.c.activates_at, versions.c.approved_position)
+    )
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def in_force_before(conn: Connection, versions: Table, activates_at: str, position: int):
+    """The approved version in force just before the one approved at `position` took effect at
+    `activates_at` (of two at one moment, the later approval wins); None: the seed."""
+    earlier = or_(
+        versions.c.activates_at < activates_at,
+        and_(versions.c.activates_at == activates_at, versions.c.approved_position < position),
+    )
+    row = conn.execute(
+        select(versions.c.version)
+        .where(versions.c.status == "approved", earlier)
+        .order_by(versions.c.activates_at.desc(), versions.c.approved_position.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else row.version
 
 
 def active_version(conn: Connection, versions: Table, now) -> tuple[str, dict] | None:

@@ -141,6 +141,10 @@ class RulesVersionOut(Schema):
     reviewed_at = fields.String(allow_none=True)
     review_reason = fields.String(allow_none=True)
     activates_at = fields.String(allow_none=True)
+    activated_at = fields.String(
+        allow_none=True, metadata={"description": "When its taking effect was recorded"}
+    )
+    replaced = fields.String(allow_none=True, metadata={"description": "The version it replaced"})
 
 
 class RulesVersionList(Schema):

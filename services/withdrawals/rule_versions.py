@@ -4,7 +4,8 @@ A rules version is an aggregate of its own (stream `rules-<version>`; the versio
 id, so a label names one configuration for ever, and a decision's `rules_version` says which).
 A supervisor proposes the whole configuration (the shape of rules.toml, checked by
 `parse_rules`) with a reason; a different supervisor approves it (four eyes) with a reason and
-the moment it takes effect, or rejects it. The rules file a service starts with is the seed:
+the moment it takes effect, or rejects it; when the moment has come, a timer records that it
+took effect and which version it replaced. The rules file a service starts with is the seed:
 it screens until an approved version takes effect, and it cannot be proposed again.
 
 Pure: commands in, events out; no I/O, no clock (the caller passes `now`).
@@ -38,6 +39,7 @@ class RulesVersion:
     config: dict | None = None
     proposed_by: str | None = None
     activates_at: str | None = None
+    activated: bool = False
 
 
 def evolve(state: RulesVersion, event) -> RulesVersion:
@@ -48,6 +50,8 @@ def evolve(state: RulesVersion, event) -> RulesVersion:
         return replace(state, status="approved", activates_at=data["activates_at"])
     if event.type == "RulesVersionRejected":
         return replace(state, status="rejected")
+    if event.type == "RulesVersionActivated":
+        return replace(state, activated=True)
     return state
 
 
@@ -114,6 +118,18 @@ def decide_reject(state: RulesVersion, by: str, reason: str) -> list[NewEvent]:
     _reviewable(state, by)
     data = {"version": state.version, "rejected_by": by, "reason": reason}
     return [NewEvent("RulesVersionRejected", data)]
+
+
+def decide_record_activation(state: RulesVersion, now: datetime, replaced: str) -> list[NewEvent]:
+    """Once its moment has come, record that the version took effect and which one it replaced.
+
+    The version screens from `activates_at` whether or not this is recorded yet (screening reads
+    the approval); the record is the audit trail's "from then on", written once by a timer.
+    """
+    if state.status != "approved" or state.activated or state.activates_at > iso(now):
+        return []
+    data = {"version": state.version, "activated_at": state.activates_at, "replaced": replaced}
+    return [NewEvent("RulesVersionActivated", data)]
 
 
 def differences(older: dict, newer: dict, prefix: str = "") -> list[dict]:

@@ -15,6 +15,7 @@ from withdrawals_support import TELLER, withdraw
 from services.withdrawals.domain import InvalidInput
 from services.withdrawals.rule_versions import RULES_VERSION, decide_propose
 from services.withdrawals.rules import seed_config
+from services.withdrawals.timers import rules_activation
 from shared.envelope import iso
 
 PROPOSER = bearer("supervisor", "sup-li")
@@ -196,3 +197,32 @@ def test_the_seed_is_shown_as_the_rules_file_it_is(client):
     assert (shown["status"], shown["in_force"]) == ("seed", True)
     assert shown["config"]["holds"]["elderly_large_cash"]["threshold"] == "50000.00"
     assert client.get("/v1/rule-versions/nope", headers=APPROVER).status_code == 404
+
+
+def test_a_timer_records_once_that_a_version_took_effect_and_what_it_replaced(
+    wd_app, client, story, clock
+):
+    state = wd_app.extensions["warden"]
+    timer = rules_activation(state.spec.projections)
+    assert propose(client).status_code == 201
+    later = clock.now + timedelta(hours=1)
+    assert approve(client, activates_at=iso(later)).status_code == 200
+    assert timer.run(state.engine, state.settings, clock.now) == 0  # not yet
+    clock.now = later
+    assert timer.run(state.engine, state.settings, clock.now) == 1
+    assert timer.run(state.engine, state.settings, clock.now) == 0  # once
+    events = client.get(f"/v1/rule-versions/{LOWER}/events", headers=APPROVER).get_json()["items"]
+    assert events[-1]["type"] == "RulesVersionActivated"
+    assert events[-1]["actor"]["role"] == "system"
+    assert events[-1]["data"] == {"version": LOWER, "activated_at": iso(later), "replaced": SEED}
+    shown = client.get(f"/v1/rule-versions/{LOWER}", headers=APPROVER).get_json()
+    assert (shown["activated_at"], shown["replaced"], shown["in_force"]) == (iso(later), SEED, True)
+
+    # The next version replaces this one, and says so.
+    body = {**lowered_elderly_threshold()}
+    body["holds"]["elderly_large_cash"]["threshold"] = "30000.00"
+    assert propose(client, version="2026-12-elderly-30k", rules=body).status_code == 201
+    assert approve(client, version="2026-12-elderly-30k").status_code == 200
+    assert timer.run(state.engine, state.settings, clock.now) == 1
+    shown = client.get("/v1/rule-versions/2026-12-elderly-30k", headers=APPROVER).get_json()
+    assert (shown["replaced"], shown["in_force"]) == (LOWER, True)
