@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from proc_cpu import tree_cpu_seconds  # noqa: E402
+from processes import stop, tree_cpu_seconds  # noqa: E402
 
 from shared.children import die_with_parent  # noqa: E402
 from shared.ports import free_ports, wait_for_port  # noqa: E402
@@ -60,16 +59,6 @@ def start(command: list[str], cwd: Path, env: dict, log: Path) -> subprocess.Pop
         start_new_session=True,
         preexec_fn=die_with_parent(),
     )
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(25)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def warden(var: Path, service: str, port: int, workers: int, threads: int) -> subprocess.Popen:

@@ -63,7 +63,6 @@ import itertools
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -83,7 +82,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from proc_cpu import cpu_by_tree, tree_cpu_seconds  # noqa: E402
+from processes import cpu_by_tree, stop, tree_cpu_seconds  # noqa: E402
 
 from shared.children import die_with_parent  # noqa: E402
 from shared.cli import SERVICES  # noqa: E402
@@ -275,13 +274,7 @@ def minimal_stack(var: Path, postgres: str | None, workers: int, threads: int):
         wait_for_port("127.0.0.1", port, 30)
         yield f"http://127.0.0.1:{port}", process.pid
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process, grace=20)
         log.close()
         if database:
             servers.drop_database(postgres, database)

@@ -1,11 +1,14 @@
 """The read model of rules versions: one row each, and the query screening asks per request."""
 
+from functools import cache
+
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
     Connection,
     Index,
+    Select,
     String,
     Table,
     and_,
@@ -117,16 +120,12 @@ def active_version(conn: Connection, versions: Table, now) -> tuple[str, dict] |
     return None if row is None else (row.version, row.config)
 
 
-_ACTIVE: dict[Table, object] = {}
-
-
-def _active(versions: Table):
+@cache
+def _active(versions: Table) -> Select:
     """Built once per table: screening asks on every request."""
-    if versions not in _ACTIVE:
-        _ACTIVE[versions] = (
-            select(versions.c.version, versions.c.config)
-            .where(versions.c.status == "approved", versions.c.activates_at <= bindparam("now"))
-            .order_by(versions.c.activates_at.desc(), versions.c.approved_position.desc())
-            .limit(1)
-        )
-    return _ACTIVE[versions]
+    return (
+        select(versions.c.version, versions.c.config)
+        .where(versions.c.status == "approved", versions.c.activates_at <= bindparam("now"))
+        .order_by(versions.c.activates_at.desc(), versions.c.approved_position.desc())
+        .limit(1)
+    )

@@ -4,7 +4,7 @@ import asyncio
 
 import nats
 from sqlalchemy import func, select
-from withdrawals_support import TELLER, opened, registered, wd_settings, withdraw
+from withdrawals_support import TELLER, envelope, opened, registered, wd_settings, withdraw
 
 from services.withdrawals import service_spec
 from shared import codec, messaging
@@ -18,24 +18,6 @@ from shared.web.app import create_service_app
 from shared.worker import run_worker
 
 SOURCES = ("accounts", "cases")
-
-
-def envelope(event_type: str, data: dict, event_id: str) -> bytes:
-    return codec.dumpb(
-        {
-            "event_id": event_id,
-            "type": event_type,
-            "schema_version": 1,
-            "stream_id": data.get("case_id") or data.get("account_id") or data["customer_id"],
-            "version": 1,
-            "position": 1,
-            "occurred_at": "2026-11-20T02:00:00.000000Z",
-            "correlation_id": "story-2",
-            "causation_id": None,
-            "actor": {"role": "system", "sub": "test"},
-            "data": data,
-        }
-    )
 
 
 def test_worker_records_account_facts_and_releases_a_hold_once(

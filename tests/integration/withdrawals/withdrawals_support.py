@@ -70,6 +70,25 @@ class Feed:
         )
 
 
+def envelope(event_type: str, data: dict, event_id: str, correlation_id: str = "story-2") -> bytes:
+    """Another service's event as its relay publishes it (DOMAIN §4), for the NATS tests."""
+    return codec.dumpb(
+        {
+            "event_id": event_id,
+            "type": event_type,
+            "schema_version": 1,
+            "stream_id": data.get("case_id") or data.get("account_id") or data["customer_id"],
+            "version": 1,
+            "position": 1,
+            "occurred_at": "2026-11-20T02:00:00.000000Z",
+            "correlation_id": correlation_id,
+            "causation_id": None,
+            "actor": {"role": "system", "sub": "test"},
+            "data": data,
+        }
+    )
+
+
 def registered(customer_id="cus_1", birth_date="1958-03-02", occupation="retired") -> dict:
     return {
         "customer_id": customer_id,

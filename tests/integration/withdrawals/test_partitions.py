@@ -15,6 +15,7 @@ import nats
 import pytest
 from sqlalchemy import Column, String, Table, func, select
 from web_support import SECRET, bearer
+from withdrawals_support import envelope, opened, registered
 
 from services.withdrawals import service_spec
 from shared import codec, eventstore, messaging
@@ -47,59 +48,6 @@ def nats_url(tmp_path_factory):
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, inside branch hours
 TELLER = bearer("teller", "t-001", branch_id="HF-01")
 PARTITIONS = ("north", "south")
-LIMITS = {"per_transaction": "50000.00", "daily": "200000.00"}
-
-
-def envelope(event_type: str, data: dict, event_id: str) -> bytes:
-    return codec.dumpb(
-        {
-            "event_id": event_id,
-            "type": event_type,
-            "schema_version": 1,
-            "stream_id": data.get("case_id") or data.get("account_id") or data["customer_id"],
-            "version": 1,
-            "position": 1,
-            "occurred_at": "2026-11-20T01:00:00.000000Z",
-            "correlation_id": f"corr-{event_id}",
-            "causation_id": None,
-            "actor": {"role": "system", "sub": "test"},
-            "data": data,
-        }
-    )
-
-
-CUSTOMER = {
-    "customer_id": "cus_1",
-    "name": "王芳",
-    "id_type": "resident_id",
-    "id_number": "340104195803021234",
-    "birth_date": "1958-03-02",
-    "phone": "13800000000",
-    "email": None,
-    "occupation": "retired",
-    "employer": "",
-    "preferred_language": "zh-CN",
-    "segment": "elderly",
-}
-
-
-def account(account_id: str) -> dict:
-    return {
-        "account_id": account_id,
-        "customer_id": "cus_1",
-        "account_class": "I",
-        "purpose": "savings",
-        "purpose_detail": "",
-        "channel": "counter",
-        "documents": [],
-        "branch_id": "HF-01",
-        "flags": [],
-        "status": "active",
-        "risk_tier": "LOW",
-        "limits": LIMITS,
-        "verification_method": "sms_otp",
-        "opened_at": "2020-06-01T02:00:00.000000Z",
-    }
 
 
 def case_opened(case_id: str, account_id: str, withdrawal_id: str) -> dict:
@@ -243,16 +191,18 @@ def test_two_partitions_of_withdrawals_share_one_nats_and_stay_apart(
             event_id = new_id()
             subject = f"{ns}{source}.{aggregate}.{event_type}"
             await js.publish(
-                subject, envelope(event_type, data, event_id), headers={"Nats-Msg-Id": event_id}
+                subject,
+                envelope(event_type, data, event_id, f"corr-{event_id}"),
+                headers={"Nats-Msg-Id": event_id},
             )
 
         north.start()
         south.start()
         try:
             # Upstream accounts events reach every partition, each through its own durable.
-            await publish("accounts", "customer", "CustomerRegistered", CUSTOMER)
+            await publish("accounts", "customer", "CustomerRegistered", registered())
             for account_id in ("acc_n", "acc_s"):
-                await publish("accounts", "account", "AccountOpened", account(account_id))
+                await publish("accounts", "account", "AccountOpened", opened(account_id))
             assert await eventually(lambda: north.consumed("accounts") == 3)
             assert await eventually(lambda: south.consumed("accounts") == 3)
 

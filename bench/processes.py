@@ -1,6 +1,8 @@
-"""CPU seconds of process trees, from /proc: what the bench scripts charge to each side."""
+"""The processes a bench script starts: the CPU seconds of each tree (from /proc), and a stop."""
 
 import os
+import signal
+import subprocess
 from pathlib import Path
 
 
@@ -37,3 +39,14 @@ def cpu_by_tree(roots: dict[str, int]) -> dict[str, float]:
 def tree_cpu_seconds(*roots: int) -> float:
     """utime + stime of `roots` and all their descendants."""
     return sum(cpu_by_tree({str(pid): pid for pid in roots}).values())
+
+
+def stop(process: subprocess.Popen, grace: float = 25.0) -> None:
+    """SIGTERM the process group, then SIGKILL it if it has not gone within `grace` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
